@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Pure: the image config (CMD, ENV, USER, HEALTHCHECK, labels...) committed for an app spec."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+FINGERPRINT_LABEL = "io.qi-convergence.fingerprint"
+SECOND = 1000000000
+
+# python3 is in every base image (Ansible needs it at build time), so the check needs no curl.
+_HEALTH_PROBE = (
+    "import sys,urllib.request\n"
+    "try:\n"
+    "    r=urllib.request.urlopen('http://127.0.0.1:%d%s',timeout=3)\n"
+    "    sys.exit(0 if r.status==%d else 1)\n"
+    "except Exception:\n"
+    "    sys.exit(1)\n"
+)
+
+
+def healthcheck(health):
+    if not health:
+        return None
+    return {
+        "Test": ["CMD", "python3", "-c", _HEALTH_PROBE % (health["port"], health["path"], health["status"])],
+        "Interval": 10 * SECOND,
+        "Timeout": 5 * SECOND,
+        "StartPeriod": max(5, health.get("initial_delay") or 0) * SECOND,
+        "Retries": 3,
+    }
+
+
+def labels(spec, fingerprint, created, revision=None, version=None):
+    out = {
+        "org.opencontainers.image.title": spec["name"],
+        "org.opencontainers.image.version": version or fingerprint[:12],
+        "org.opencontainers.image.created": created,
+        "org.opencontainers.image.source": (spec["source"].get("git") or {}).get("repo") or spec["app_dir"],
+        FINGERPRINT_LABEL: fingerprint,
+    }
+    if revision:
+        out["org.opencontainers.image.revision"] = revision
+    return out
+
+
+def commit_config(spec, uid, gid, fingerprint, created, base_env=None, revision=None, version=None):
+    """The container config to commit: what the app's Vagrant VM got from systemd, as image metadata."""
+    run = spec["run"]
+    env = dict(base_env or {})
+    env.update(run["env"])
+    conf = {
+        "Entrypoint": None,
+        "Cmd": list(run["command"]) + list(run["args"]),
+        "WorkingDir": run["workdir"],
+        "User": "%d:%d" % (uid, gid),
+        "Env": ["%s=%s" % kv for kv in sorted(env.items())],
+        "Labels": labels(spec, fingerprint, created, revision, version),
+        "StopSignal": "SIGTERM",
+    }
+    if run.get("port"):
+        conf["ExposedPorts"] = {"%d/tcp" % run["port"]: {}}
+    check = healthcheck(spec.get("health"))
+    if check:
+        conf["Healthcheck"] = check
+    return conf

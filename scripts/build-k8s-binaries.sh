@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build the Kubernetes server binaries (and etcd) from upstream sources through the Go module proxy.
+# No release binaries or images can be downloaded on this kind of machine, so the embedded cluster
+# is built from source once and cached in the state dir, keyed by version.
+# Usage: build-k8s-binaries.sh [VERSION]   (env: QI_STATE_DIR, QI_K8S_VERSION)
+set -euo pipefail
+
+K=${1:-${QI_K8S_VERSION:-v1.35.4}}
+STATE=${QI_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qi-convergence}
+OUT=$STATE/k8s/$K/bin
+STAMP=$OUT/.complete
+BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl"
+
+if [[ -f $STAMP ]]; then
+  echo "kubernetes $K binaries already built in $OUT"
+  exit 0
+fi
+command -v go >/dev/null || { echo "ERROR: go is not installed; it is needed to build Kubernetes $K" >&2; exit 1; }
+
+S=v0.${K#v1.}
+MINOR=$(cut -d. -f2 <<<"$K")
+export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
+SRC=$STATE/k8s/$K/src
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+echo "== downloading k8s.io/kubernetes@$K through the Go module proxy"
+J=$(cd "$WORK" && go mod download -json "k8s.io/kubernetes@$K")
+D=$(python3 -c 'import json,sys;print(json.loads(sys.argv[1])["Dir"])' "$J")
+C=$(python3 -c 'import json,sys;print(json.loads(sys.argv[1]).get("Origin",{}).get("Hash","unknown"))' "$J")
+
+rm -rf "$SRC"; mkdir -p "$(dirname "$SRC")"; cp -r "$D" "$SRC"; chmod -R u+w "$SRC"
+cd "$SRC"
+# The module zip drops staging/ but keeps vendor/modules.txt and go.work: both would switch modes.
+rm -rf vendor go.work go.work.sum
+for m in $(go mod edit -json | python3 -c 'import json,sys
+for r in json.load(sys.stdin).get("Replace") or []:
+    if r["New"]["Path"].startswith("./staging/"): print(r["Old"]["Path"])'); do
+  go mod edit -replace="$m=$m@$S"
+done
+
+LDF="-s -w"
+for kv in gitVersion=$K gitMajor=1 gitMinor=$MINOR gitCommit=$C gitTreeState=clean buildDate=$(date -u +%FT%TZ); do
+  LDF="$LDF -X k8s.io/component-base/version.$kv -X k8s.io/client-go/pkg/version.$kv"
+done
+
+mkdir -p "$OUT"
+echo "== building $BINS (this takes long the first time)"
+start=$(date +%s)
+# shellcheck disable=SC2046
+go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$OUT/" $(for b in $BINS; do echo ./cmd/$b; done)
+echo "== kubernetes binaries built in $(( $(date +%s) - start )) s"
+
+ETCD_V=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
+echo "== building etcd $ETCD_V"
+ESRC=$STATE/k8s/$K/etcd-src
+EJ=$(cd "$WORK" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_V")
+ED=$(python3 -c 'import json,sys;print(json.loads(sys.argv[1])["Dir"])' "$EJ")
+rm -rf "$ESRC"; cp -r "$ED" "$ESRC"; chmod -R u+w "$ESRC"
+cd "$ESRC"
+for r in $(go mod edit -json | python3 -c 'import json,sys
+for r in json.load(sys.stdin).get("Replace") or []: print(r["Old"]["Path"])'); do
+  go mod edit -dropreplace="$r"
+done
+go build -trimpath -ldflags "-s -w" -o "$OUT/etcd" .
+cd /; rm -rf "$SRC/_output"
+
+for b in $BINS etcd; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
+"$OUT/kube-apiserver" --version
+"$OUT/etcd" --version | head -1
+echo "== total build time $(( $(date +%s) - start )) s"
+touch "$STAMP"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Base images made with debootstrap (no registry can be pulled from): Debian 12 minimal with python3,
+# and a variant with systemd for VM-like tests. Rebuilt only when missing from the engine.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+ROOTFS_TAR=$QI_STATE_DIR/rootfs/debian-12-minbase.tar
+
+if ! docker image inspect "$QI_BASE_IMAGE" >/dev/null 2>&1; then
+  if [[ ! -s $ROOTFS_TAR ]]; then
+    mirror=$(debian_mirror)
+    say "debootstrap Debian 12 minbase (log $QI_LOG_DIR/debootstrap.log)"
+    dir=$(mktemp -d "$QI_STATE_DIR/rootfs.XXXX")
+    trap 'rm -rf "$dir"' EXIT
+    debootstrap --variant=minbase --include=python3,ca-certificates bookworm "$dir" "$mirror" \
+      >"$QI_LOG_DIR/debootstrap.log" 2>&1 \
+      || die "debootstrap cannot build the base image from the mirror in apt sources: $(tail -n 1 "$QI_LOG_DIR/debootstrap.log")"
+    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+    mkdir -p "$(dirname "$ROOTFS_TAR")"
+    tar -C "$dir" -c . >"$ROOTFS_TAR.tmp" && mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+    rm -rf "$dir"; trap - EXIT
+  fi
+  say "importing $QI_BASE_IMAGE"
+  docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' "$ROOTFS_TAR" "$QI_BASE_IMAGE" >/dev/null
+fi
+
+if ! docker image inspect "$QI_SYSTEMD_IMAGE" >/dev/null 2>&1; then
+  say "building $QI_SYSTEMD_IMAGE"
+  name=qi-build-systemd-$$
+  trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
+  docker run --name "$name" "$QI_BASE_IMAGE" bash -c \
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd systemd-sysv >/dev/null && rm -rf /var/lib/apt/lists/*' \
+    >"$QI_LOG_DIR/systemd-image.log" 2>&1 || die "building $QI_SYSTEMD_IMAGE failed: see $QI_LOG_DIR/systemd-image.log"
+  docker commit -c 'CMD ["/sbin/init"]' "$name" "$QI_SYSTEMD_IMAGE" >/dev/null
+fi

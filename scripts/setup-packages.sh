@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Debian packages the project drives. Installs only what is missing.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+PKGS="docker.io containerd runc containernetworking-plugins docker-registry iptables conntrack
+      debootstrap openssl iproute2 curl vagrant"
+missing=()
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  [[ $(id -u) == 0 ]] || die "Debian packages missing (${missing[*]}) and not root: install them first"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >"$QI_LOG_DIR/apt.log" 2>&1 || die "apt-get update failed: see $QI_LOG_DIR/apt.log"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$QI_LOG_DIR/apt.log" 2>&1 \
+    || die "apt-get install ${missing[*]} failed: see $QI_LOG_DIR/apt.log"
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The project virtualenv .venv with pinned versions; rebuilt only when requirements.txt changes.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=$ROOT/.venv
+want=$(sha256sum "$ROOT/requirements.txt" | cut -c1-16)
+if [[ -x $VENV/bin/python && $(cat "$VENV/.qi-requirements" 2>/dev/null) == "$want" ]]; then
+  exit 0
+fi
+say "creating virtualenv $VENV from requirements.txt"
+PY=${QI_PYTHON:-python3}
+[[ -x $VENV/bin/python ]] || "$PY" -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.txt" >"$QI_LOG_DIR/pip.log" 2>&1 \
+  || die "pip install -r requirements.txt failed: see $QI_LOG_DIR/pip.log"
+echo "$want" >"$VENV/.qi-requirements"
