@@ -1,0 +1,20 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Option groups shared by the Kubernetes modules (documented in the kube_auth doc fragment)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+AUTH_ARGS = dict(
+    kubeconfig=dict(type="path"),
+    context=dict(type="str"),
+)
+
+ENVIRONMENT_ARG = dict(type="dict", default={})
+
+
+def with_auth(spec):
+    out = dict(AUTH_ARGS)
+    out.update(spec)
+    return out

@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Pure: render the Kubernetes objects of one app from its spec, its image and the environment.
+
+The environment is what the inventory says about where the app runs (replicas, service type, resources,
+ingress, PDB, HPA, anti-affinity, NetworkPolicy, secrets); the spec is what the app folder says.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import hashlib
+import json
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+
+MANAGER = "qi.convergence"
+DEFAULT_ENV = {
+    "namespace": "default",
+    "replicas": None,
+    "service_type": None,
+    "node_port": None,
+    "resources": None,
+    "env": {},
+    "secrets": {},
+    "ingress": None,
+    "pdb": False,
+    "hpa": None,
+    "anti_affinity": False,
+    "network_policy": False,
+    "progress_deadline": 120,
+    "part_of": None,
+}
+
+
+def _labels(spec, release, version):
+    out = {
+        "app.kubernetes.io/name": spec["name"],
+        "app.kubernetes.io/instance": release,
+        "app.kubernetes.io/version": version,
+        "app.kubernetes.io/managed-by": MANAGER,
+    }
+    return out
+
+
+def _selector(spec, release):
+    return {"app.kubernetes.io/name": spec["name"], "app.kubernetes.io/instance": release}
+
+
+def _meta(name, ns, labels):
+    return {"name": name, "namespace": ns, "labels": dict(labels)}
+
+
+def _digest_version(image):
+    """A label-safe version from the image: the digest prefix or the tag."""
+    if "@sha256:" in image:
+        return image.split("@sha256:", 1)[1][:12]
+    tail = image.rsplit("/", 1)[-1]
+    return (tail.split(":", 1)[1] if ":" in tail else "latest")[:63]
+
+
+def _b64(value):
+    return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+
+
+def _checksum(objs):
+    return hashlib.sha256(json.dumps(objs, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def _probe(health, kind):
+    get = {"path": health["path"], "port": health["port"]}
+    if kind == "startup":
+        return {"httpGet": get, "periodSeconds": 2, "failureThreshold": 30, "timeoutSeconds": 3}
+    if kind == "readiness":
+        return {"httpGet": get, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
+    return {"httpGet": get, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5,
+            "initialDelaySeconds": health.get("initial_delay") or 0}
+
+
+def _container_security():
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _aux_container(c, shared_mount, default_resources):
+    out = {
+        "name": c["name"],
+        "image": c["image"],
+        "securityContext": _container_security(),
+        "resources": c.get("resources") or default_resources,
+    }
+    for key in ("command", "args"):
+        if c.get(key):
+            out[key] = list(c[key])
+    if c.get("env"):
+        out["env"] = [{"name": k, "value": v} for k, v in sorted(c["env"].items())]
+    if c.get("port"):
+        out["ports"] = [{"name": c["name"][:15], "containerPort": c["port"]}]
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    if c.get("mount_shared") and shared_mount:
+        mounts.append({"name": "shared", "mountPath": c["mount_shared"]})
+    out["volumeMounts"] = mounts
+    return out
+
+
+def _secret_objects(spec, env, ns, labels):
+    """Secrets the spec declares, filled from (Vault-encrypted) inventory values."""
+    objs, env_refs, mounts, volumes = [], [], [], []
+    for s in spec["deploy"]["secrets"]:
+        values = env["secrets"].get(s["name"])
+        if values is None:
+            raise QiError("the app declares secret '%s' but the inventory gives no values for it "
+                          "(set app_deploy_secrets['%s'], ideally Vault-encrypted)" % (s["name"], s["name"]),
+                          key="deploy.secrets")
+        if not isinstance(values, dict):
+            raise QiError("secret '%s' must be a mapping of KEY: value" % s["name"], key="app_deploy_secrets")
+        missing = [k for k in s.get("env", []) if k not in values]
+        if missing:
+            raise QiError("secret '%s' lacks the key(s) %s the app expects" % (s["name"], ", ".join(missing)),
+                          key="app_deploy_secrets.%s" % s["name"])
+        objs.append({"apiVersion": "v1", "kind": "Secret", "metadata": _meta(s["name"], ns, labels),
+                     "type": "Opaque", "data": dict((k, _b64(v)) for k, v in sorted(values.items()))})
+        for k in s.get("env", []):
+            env_refs.append({"name": k, "valueFrom": {"secretKeyRef": {"name": s["name"], "key": k}}})
+        if s.get("mount_path"):
+            vol = "secret-" + s["name"]
+            volumes.append({"name": vol[:63], "secret": {"secretName": s["name"]}})
+            mounts.append({"name": vol[:63], "mountPath": s["mount_path"], "readOnly": True})
+    return objs, env_refs, mounts, volumes
+
+
+def render(spec, image, env=None, release=None):
+    """Return the list of objects for spec deployed as release with image in env."""
+    env = dict(DEFAULT_ENV, **(env or {}))
+    release = release or spec["name"]
+    ns = env["namespace"]
+    name = spec["name"]
+    deploy = spec["deploy"]
+    run = spec["run"]
+    labels = _labels(spec, release, _digest_version(image))
+    if env.get("part_of"):
+        labels["app.kubernetes.io/part-of"] = env["part_of"]
+    selector = _selector(spec, release)
+    resources = env["resources"] or deploy["resources"]
+    objs = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(name, ns, labels),
+             "automountServiceAccountToken": False}]
+
+    volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    for i, path in enumerate(p for p in run["writable_paths"] if p != "/tmp"):
+        volumes.append({"name": "writable-%d" % i, "emptyDir": {}})
+        mounts.append({"name": "writable-%d" % i, "mountPath": path})
+    config_objs = []
+    for cf in deploy["config_files"]:
+        data = dict((str(k), str(v)) for k, v in sorted(cf.get("files", {}).items()))
+        config_objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(cf["name"], ns, labels),
+                            "data": data})
+        volumes.append({"name": "config-" + cf["name"][:55], "configMap": {"name": cf["name"]}})
+        mounts.append({"name": "config-" + cf["name"][:55], "mountPath": cf["mount_path"], "readOnly": True})
+    objs += config_objs
+    secret_objs, secret_env, secret_mounts, secret_volumes = _secret_objects(spec, env, ns, labels)
+    objs += secret_objs
+    volumes += secret_volumes
+    mounts += secret_mounts
+
+    shared = any(c.get("mount_shared") for c in deploy["sidecars"] + deploy["init_containers"])
+    if shared:
+        volumes.append({"name": "shared", "emptyDir": {}})
+
+    app = {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "securityContext": _container_security(),
+        "resources": resources,
+        "volumeMounts": mounts,
+        "env": [{"name": k, "value": str(v)} for k, v in sorted(env["env"].items())] + secret_env,
+        "lifecycle": {"preStop": {"sleep": {"seconds": deploy["pre_stop_sleep"]}}} if deploy["pre_stop_sleep"] else {},
+    }
+    if not app["lifecycle"]:
+        del app["lifecycle"]
+    if not app["env"]:
+        del app["env"]
+    if run.get("port"):
+        app["ports"] = [{"name": "http", "containerPort": run["port"], "protocol": "TCP"}]
+    if spec.get("health"):
+        for kind in ("startup", "readiness", "liveness"):
+            app[kind + "Probe"] = _probe(spec["health"], kind)
+
+    pod_spec = {
+        "serviceAccountName": name,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": deploy["termination_grace_period"],
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [app] + [_aux_container(c, shared, resources) for c in deploy["sidecars"]],
+        "volumes": volumes,
+    }
+    if deploy["init_containers"]:
+        pod_spec["initContainers"] = [_aux_container(c, shared, resources) for c in deploy["init_containers"]]
+    if env["anti_affinity"]:
+        pod_spec["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 100,
+            "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}},
+        }]}}
+
+    replicas = env["replicas"] if env["replicas"] is not None else deploy["replicas"]
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, ns, labels),
+        "spec": {
+            "selector": {"matchLabels": selector},
+            "revisionHistoryLimit": 5,
+            "progressDeadlineSeconds": env["progress_deadline"],
+            # Keep the running revision serving until the new one is ready.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": dict(labels), "annotations": {
+                    "qi-convergence.io/config-checksum": _checksum(config_objs + secret_objs)}},
+                "spec": pod_spec,
+            },
+        },
+    }
+    if not env["hpa"]:
+        deployment["spec"]["replicas"] = replicas
+    objs.append(deployment)
+
+    if run.get("port"):
+        stype = env["service_type"] or deploy["service_type"]
+        port = {"name": "http", "port": run["port"], "targetPort": "http", "protocol": "TCP"}
+        if stype in ("NodePort", "LoadBalancer") and env["node_port"]:
+            port["nodePort"] = env["node_port"]
+        objs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, ns, labels),
+                     "spec": {"type": stype, "selector": selector, "ports": [port]}})
+        ingress = env["ingress"] if env["ingress"] is not None else deploy["ingress"]
+        if ingress and ingress.get("host"):
+            objs.append(_ingress(name, ns, labels, ingress, run["port"]))
+    if env["pdb"]:
+        objs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(name, ns, labels),
+                     "spec": {"selector": {"matchLabels": selector},
+                              "maxUnavailable": env["pdb"] if isinstance(env["pdb"], int) and
+                              not isinstance(env["pdb"], bool) else 1}})
+    if env["hpa"]:
+        hpa = env["hpa"]
+        objs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                     "metadata": _meta(name, ns, labels),
+                     "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                              "minReplicas": int(hpa.get("min", replicas or 1)),
+                              "maxReplicas": int(hpa.get("max", max(2, (replicas or 1) * 3))),
+                              "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                                  "type": "Utilization", "averageUtilization": int(hpa.get("cpu", 80))}}}]}})
+    if env["network_policy"] and run.get("port"):
+        objs.append(_network_policy(name, ns, labels, selector, run["port"], deploy))
+    return objs
+
+
+def _ingress(name, ns, labels, ingress, port):
+    spec = {"rules": [{"host": ingress["host"], "http": {"paths": [{
+        "path": ingress.get("path") or "/", "pathType": "Prefix",
+        "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}
+    if ingress.get("class"):
+        spec["ingressClassName"] = ingress["class"]
+    if ingress.get("tls_secret"):
+        spec["tls"] = [{"hosts": [ingress["host"]], "secretName": ingress["tls_secret"]}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": _meta(name, ns, labels), "spec": spec}
+
+
+def _network_policy(name, ns, labels, selector, port, deploy):
+    ports = [{"protocol": "TCP", "port": port}] + [
+        {"protocol": "TCP", "port": c["port"]} for c in deploy["sidecars"] if c.get("port")]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(name, ns, labels),
+            "spec": {"podSelector": {"matchLabels": selector}, "policyTypes": ["Ingress"],
+                     "ingress": [{"ports": ports}]}}

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+"""Wait for Deployments to roll out, failing fast with the reason and the pod's last log lines."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+
+FAIL_REASONS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff",
+                "CreateContainerConfigError", "CreateContainerError", "RunContainerError")
+
+
+class RolloutFailed(QiError):
+    pass
+
+
+def _selector(dep):
+    return ",".join("%s=%s" % kv for kv in sorted(dep["spec"]["selector"]["matchLabels"].items()))
+
+
+def _pod_failure(pod):
+    """(reason, message, container, restarted) of the first failing container of pod, or None."""
+    statuses = (pod.get("status") or {}).get("initContainerStatuses") or []
+    statuses += (pod.get("status") or {}).get("containerStatuses") or []
+    for st in statuses:
+        waiting = (st.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in FAIL_REASONS:
+            return waiting["reason"], waiting.get("message") or "", st["name"], st.get("restartCount", 0) > 0
+    return None
+
+
+def _last_logs(kube, ns, pod, container, previous, lines=20):
+    try:
+        return kube.core.read_namespaced_pod_log(pod, ns, container=container, tail_lines=lines,
+                                                 previous=previous, _request_timeout=10)
+    except Exception:
+        return ""
+
+
+def status_of(dep):
+    """Return (done, message) for a Deployment object as read from the API."""
+    spec, st = dep.get("spec") or {}, dep.get("status") or {}
+    want = spec.get("replicas", 1)
+    if st.get("observedGeneration", 0) < dep["metadata"].get("generation", 0):
+        return False, "waiting for the controller to see the new spec"
+    for cond in st.get("conditions") or []:
+        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
+            raise RolloutFailed("ProgressDeadlineExceeded: %s" % cond.get("message", ""))
+    updated, available, total = st.get("updatedReplicas", 0), st.get("availableReplicas", 0), st.get("replicas", 0)
+    if updated < want:
+        return False, "%d of %d replicas updated" % (updated, want)
+    if total > updated:
+        return False, "%d old replicas pending termination" % (total - updated)
+    if available < want:
+        return False, "%d of %d updated replicas available" % (available, want)
+    return True, "rolled out"
+
+
+def wait_deployments(kube, deployments, timeout, poll=1.0):
+    """Block until every Deployment is rolled out; raise RolloutFailed with the reason on failure."""
+    deadline = time.time() + timeout
+    pending = list(deployments)
+    message = ""
+    while pending:
+        for dep in list(pending):
+            live = kube.get(dep)
+            if live is None:
+                raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
+            done, message = status_of(live)
+            if done:
+                pending.remove(dep)
+                continue
+            ns = dep["metadata"]["namespace"]
+            images = set(c["image"] for c in dep["spec"]["template"]["spec"]["containers"])
+            for pod in kube.list("v1", "Pod", ns, _selector(live)):
+                pod_images = set(c["image"] for c in pod["spec"]["containers"])
+                if pod_images != images:
+                    continue
+                failure = _pod_failure(pod)
+                if failure:
+                    reason, msg, container, restarted = failure
+                    logs = _last_logs(kube, ns, pod["metadata"]["name"], container, restarted)
+                    raise RolloutFailed("%s: pod %s container %s: %s%s" % (
+                        reason, pod["metadata"]["name"], container, msg,
+                        "\nlast log lines:\n" + logs if logs else ""))
+        if pending and time.time() > deadline:
+            raise RolloutFailed("timed out after %ds waiting for Deployment %s: %s" % (
+                timeout, pending[0]["metadata"]["name"], message))
+        if pending:
+            time.sleep(poll)
