@@ -82,6 +82,8 @@ def _inventory(spec, container_name, extra_vars):
         "ansible_connection": "community.docker.docker",
         "ansible_host": container_name,
         "ansible_python_interpreter": "/usr/bin/python3",
+        # The build container is entered as root and has no sudo; su is in every base image.
+        "ansible_become_method": "su",
     }
     groups = {}
     for pattern in spec["build"]["hosts"]:
