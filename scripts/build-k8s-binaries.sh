@@ -48,7 +48,7 @@ mkdir -p "$OUT"
 echo "== building $BINS (this takes long the first time)"
 start=$(date +%s)
 # shellcheck disable=SC2046
-go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$OUT/" $(for b in $BINS; do echo ./cmd/$b; done)
+go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$OUT/" $(for b in $BINS; do echo "./cmd/$b"; done)
 echo "== kubernetes binaries built in $(( $(date +%s) - start )) s"
 
 ETCD_V=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)

@@ -9,7 +9,7 @@ if [[ -s $QI_RUN_DIR/dockerd.pid ]]; then
   docker ps -aq --filter label=io.qi-convergence.build | xargs -r docker rm -f >/dev/null 2>&1 || true
   stop_daemon dockerd
   mounts=$(grep -oE " $QI_STATE_DIR/docker[^ ]*" /proc/self/mounts || true)
-  for m in $(sort -r <<<"$mounts"); do umount -l "$m" 2>/dev/null || true; done
+  sort -r <<<"$mounts" | while read -r m; do [[ -z $m ]] || umount -l "$m" 2>/dev/null || true; done
 fi
 rm -rf "$QI_STATE_DIR"
 say "removed $QI_STATE_DIR"

@@ -7,7 +7,7 @@ C=$QI_STATE_DIR/cluster
 RUN=$C/run
 SOCK=/run/qi-convergence/containerd/containerd.sock
 [[ -d $RUN ]] || { say "no cluster state in $C"; exit 0; }
-stop() { [[ -x $C/qi-supervise.sh ]] && "$C/qi-supervise.sh" stop "$1" "$RUN" >/dev/null || true; }
+stop() { if [[ -x $C/qi-supervise.sh ]]; then "$C/qi-supervise.sh" stop "$1" "$RUN" >/dev/null || true; fi; }
 
 stop kubelet
 if [[ -S $SOCK ]] && command -v ctr >/dev/null; then
@@ -22,7 +22,7 @@ pkill -f "containerd-shim-runc-v2 .*-address $SOCK" 2>/dev/null || true
 sleep 0.5
 # Unmount what pods left: kubelet volumes, pod network namespaces, container root filesystems.
 mounts=$(grep -oE " ($C/kubelet|$C/containerd|/run/qi-convergence|/run/netns/cni-|/var/run/netns/cni-)[^ ]*" /proc/self/mounts || true)
-for m in $(sort -r <<<"$mounts"); do umount -l "$m" 2>/dev/null || true; done
+sort -r <<<"$mounts" | while read -r m; do [[ -z $m ]] || umount -l "$m" 2>/dev/null || true; done
 rm -f /run/netns/cni-* 2>/dev/null || true
 left=$(grep -cE " ($C/kubelet|$C/containerd|/run/qi-convergence)" /proc/self/mounts || true)
 say "cluster stopped (data kept in $C; $left mounts left)"

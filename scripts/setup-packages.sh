@@ -3,7 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 PKGS="docker.io containerd runc containernetworking-plugins docker-registry iptables conntrack
-      debootstrap openssl iproute2 curl vagrant"
+      debootstrap openssl iproute2 curl vagrant shellcheck"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,8 +5,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/.venv
 want=$(sha256sum "$ROOT/requirements.txt" | cut -c1-16)
+link() {
+  # The repository is the collection: expose it to Ansible as qi.convergence (ansible.cfg collections_path).
+  mkdir -p "$ROOT/build/collections/ansible_collections/qi"
+  ln -sfn ../../../.. "$ROOT/build/collections/ansible_collections/qi/convergence"
+}
 if [[ -x $VENV/bin/python && $(cat "$VENV/.qi-requirements" 2>/dev/null) == "$want" ]]; then
-  exit 0
+  link; exit 0
 fi
 say "creating virtualenv $VENV from requirements.txt"
 PY=${QI_PYTHON:-python3}
@@ -14,3 +19,4 @@ PY=${QI_PYTHON:-python3}
 "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.txt" >"$QI_LOG_DIR/pip.log" 2>&1 \
   || die "pip install -r requirements.txt failed: see $QI_LOG_DIR/pip.log"
 echo "$want" >"$VENV/.qi-requirements"
+link

@@ -3,7 +3,6 @@
 # Docker engine, base images, registry. A no-op in seconds when everything is there.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$HERE")
 # shellcheck source=lib/common.sh
 . "$HERE/lib/common.sh"
 

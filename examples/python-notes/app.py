@@ -37,7 +37,13 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
-    signal.signal(signal.SIGTERM, lambda *_: (server.shutdown(), sys.exit(0)))
+
+    def stop(signum, frame):
+        # Lifecycle conformance: stop accepting, finish in-flight requests, exit 0.
+        server.server_close()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     print("python-notes listening on %d" % PORT, flush=True)
     server.serve_forever()
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure: the image config (CMD, ENV, USER, HEALTHCHECK, labels...) committed for an app spec."""
 
 from __future__ import absolute_import, division, print_function
@@ -11,10 +11,11 @@ SECOND = 1000000000
 
 # python3 is in every base image (Ansible needs it at build time), so the check needs no curl.
 _HEALTH_PROBE = (
-    "import sys,urllib.request\n"
+    "import sys,http.client\n"
     "try:\n"
-    "    r=urllib.request.urlopen('http://127.0.0.1:%d%s',timeout=3)\n"
-    "    sys.exit(0 if r.status==%d else 1)\n"
+    "    c=http.client.HTTPConnection('127.0.0.1',%d,timeout=3)\n"
+    "    c.request('GET','%s')\n"
+    "    sys.exit(0 if c.getresponse().status==%d else 1)\n"
     "except Exception:\n"
     "    sys.exit(1)\n"
 )

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A release: all objects of one app applied together, recorded as a revision, pruned, waited for,
 and rolled back to the previous revision when the rollout fails."""
 
@@ -125,7 +125,7 @@ def run_release(kube, p, objects, check_mode=False, want_diff=False):
     result = {
         "changed": bool(changes or removed),
         "revision": current["revision"] if current else 0,
-        "applied": [_label(o) for o, _, _ in changes],
+        "applied": [_label(change[0]) for change in changes],
         "pruned": [_label(o) for o in previous_objects if _key(o) in removed],
         "image": p.get("image"),
         "objects": objects,

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Load user YAML safely and quickly, keeping line numbers for error messages.
 
 Guards against what would otherwise hang or crash: huge files, binary junk, duplicate keys,

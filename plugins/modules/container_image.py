@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -23,15 +23,17 @@ description:
   - The build container is removed on success and on failure; a failed build tags nothing.
   - The playbook output goes to a build log under O(log_dir) while it runs.
 author:
-  - qi.convergence developers
+  - qi.convergence developers (@qi-convergence)
 attributes:
   check_mode:
     support: full
     description: Reports whether a build or push would happen, without building.
   diff_mode:
     support: none
+    description: An image has no useful text diff; the fingerprint tells what changed.
   idempotent:
     support: full
+    description: An unchanged app reuses its cached image and reports no change.
 options:
   spec:
     description: The application spec returned by M(qi.convergence.app_spec).

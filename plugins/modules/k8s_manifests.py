@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -21,15 +21,17 @@ description:
   - Every object carries the C(app.kubernetes.io/*) labels.
   - Secret values are hidden in the result unless O(reveal_secrets) is set.
 author:
-  - qi.convergence developers
+  - qi.convergence developers (@qi-convergence)
 attributes:
   check_mode:
     support: full
     description: The module only computes.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
   idempotent:
     support: full
+    description: The same inputs give the same result.
 options:
   spec:
     description: The application spec.

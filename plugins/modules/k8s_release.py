@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
-# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -25,7 +25,7 @@ description:
 extends_documentation_fragment:
   - qi.convergence.kube_auth
 author:
-  - qi.convergence developers
+  - qi.convergence developers (@qi-convergence)
 attributes:
   check_mode:
     support: full
@@ -35,6 +35,7 @@ attributes:
     description: Before and after of each object that would change, Secret values hidden.
   idempotent:
     support: full
+    description: A second run with the same inputs changes nothing.
 options:
   release:
     description: The release name; the app name by default.

@@ -33,4 +33,4 @@ for n in admin controller-manager scheduler kube-proxy kubelet; do
   k use-context qi-local
   mv "$f.tmp" "$f"
 done
-echo done
+echo "PKI ready in $P"
