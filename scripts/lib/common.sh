@@ -27,7 +27,7 @@ start_daemon() {
 
 # stop_daemon NAME: stop by pid file, wait for it to go, then forget it.
 stop_daemon() {
-  local name=$1 f=$QI_RUN_DIR/$1.pid pid i
+  local name=$1 f=$QI_RUN_DIR/$1.pid pid
   [[ -s $f ]] || return 0
   pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
