@@ -100,9 +100,10 @@ def load_text(text, path="<string>"):
         raise QiError("file is larger than %d bytes; expected a small YAML file" % MAX_BYTES, path=path)
     if "\x00" in text:
         raise QiError("file contains NUL bytes; expected a YAML text file", path=path)
-    loader = _Loader(text)
-    loader.qi_path = path
+    loader = None
     try:
+        loader = _Loader(text)
+        loader.qi_path = path
         node = loader.get_single_node()
         if node is None:
             return None
@@ -112,14 +113,18 @@ def load_text(text, path="<string>"):
         raise
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        msg = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
+        context = e.context
+        if context and e.context_mark and mark and e.context_mark.line != mark.line:
+            context = "%s that starts at line %d," % (context, e.context_mark.line + 1)
+        msg = " ".join(x for x in (context, e.problem) if x) or "invalid YAML"
         raise QiError("invalid YAML: %s" % msg, path=path, line=mark.line + 1 if mark else None)
     except yaml.YAMLError as e:
         raise QiError("invalid YAML: %s" % e, path=path)
     except (RecursionError, ValueError, TypeError, OverflowError) as e:
         raise QiError("YAML cannot be read: %s" % e, path=path)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_file(path):

@@ -1,0 +1,47 @@
+"""Pure parts of the image build: fingerprint, committed config, inventory for the build container."""
+import os
+
+from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint
+from ansible_collections.qi.convergence.plugins.module_utils.image_build import _inventory
+from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
+from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "nodejs-hello")
+
+
+def test_fingerprint_follows_content(tmp_path):
+    (tmp_path / "a.txt").write_text("one")
+    first = fingerprint([str(tmp_path)], {"phases": ["install"]})
+    assert fingerprint([str(tmp_path)], {"phases": ["install"]}) == first
+    assert fingerprint([str(tmp_path)], {"phases": ["configure"]}) != first
+    (tmp_path / "a.txt").write_text("two")
+    assert fingerprint([str(tmp_path)], {"phases": ["install"]}) != first
+
+
+def test_fingerprint_skips_dependency_folders(tmp_path):
+    (tmp_path / "a.txt").write_text("one")
+    first = fingerprint([str(tmp_path)], {})
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "x.js").write_text("junk")
+    assert fingerprint([str(tmp_path)], {}) == first
+
+
+def test_commit_config_from_legacy_vars():
+    spec = read_app(EXAMPLE)
+    conf = commit_config(spec, 999, 998, "f" * 64, "2026-01-01T00:00:00Z", {"PATH": "/usr/bin"})
+    assert conf["User"] == "999:998"
+    assert conf["Cmd"] == ["node", "server.js"] and conf["WorkingDir"] == "/opt/nodejs-hello"
+    assert "GREETING=Hello from provisioning" in conf["Env"] and "PATH=/usr/bin" in conf["Env"]
+    assert conf["ExposedPorts"] == {"8080/tcp": {}}
+    assert "/healthz" in conf["Healthcheck"]["Test"][-1]
+    assert conf["Labels"]["org.opencontainers.image.title"] == "nodejs-hello"
+    assert conf["Labels"][FINGERPRINT_LABEL] == "f" * 64
+
+
+def test_build_inventory_maps_every_host_pattern_to_the_container():
+    spec = {"build": {"hosts": ["localhost", "webservers:&prod", "all"]}}
+    inv = _inventory(spec, "qi-build-x", {"qi_container": True})
+    host = inv["all"]["hosts"]["localhost"]
+    assert host["ansible_connection"] == "community.docker.docker" and host["ansible_host"] == "qi-build-x"
+    assert sorted(inv["all"]["children"]) == ["prod", "webservers"]
+    assert inv["all"]["vars"] == {"qi_container": True}

@@ -1,0 +1,123 @@
+"""Rendering: what each environment setting and spec key produces."""
+import pytest
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
+from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+
+from appfolder import make_app
+
+IMAGE = "127.0.0.1:5000/web@sha256:" + "ab" * 32
+QI = {"app_name": "web", "app_start_script": "app.py", "software_stack": "python", "app_tcp_port": 8000,
+      "health": {"path": "/health"}}
+
+
+def objects(tmp_path, env=None, **deploy):
+    spec = read_app(make_app(tmp_path / "a", qi=dict(QI, deploy=deploy) if deploy else QI))
+    return dict((o["kind"], o) for o in render(spec, IMAGE, env or {}))
+
+
+def pod(objs):
+    return objs["Deployment"]["spec"]["template"]["spec"]
+
+
+def test_default_objects_and_labels(tmp_path):
+    objs = objects(tmp_path)
+    assert sorted(objs) == ["Deployment", "Service", "ServiceAccount"]
+    for o in objs.values():
+        assert o["metadata"]["labels"]["app.kubernetes.io/name"] == "web"
+        assert o["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "qi.convergence"
+        assert o["metadata"]["labels"]["app.kubernetes.io/version"] == "ab" * 6
+
+
+def test_image_pinned_and_secure_pod(tmp_path):
+    p = pod(objects(tmp_path))
+    app = p["containers"][0]
+    assert app["image"] == IMAGE
+    sc = app["securityContext"]
+    assert sc["readOnlyRootFilesystem"] and sc["runAsNonRoot"] and not sc["allowPrivilegeEscalation"]
+    assert sc["capabilities"] == {"drop": ["ALL"]} and sc["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert {"name": "tmp", "mountPath": "/tmp"} in app["volumeMounts"]
+    assert p["automountServiceAccountToken"] is False and p["serviceAccountName"] == "web"
+    assert objects(tmp_path)["ServiceAccount"]["automountServiceAccountToken"] is False
+
+
+def test_probes_from_health(tmp_path):
+    app = pod(objects(tmp_path))["containers"][0]
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert app[kind]["httpGet"] == {"path": "/health", "port": 8000}
+
+
+def test_prestop_and_grace(tmp_path):
+    p = pod(objects(tmp_path, pre_stop_sleep=3, termination_grace_period=20))
+    assert p["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 3}}}
+    assert p["terminationGracePeriodSeconds"] == 20
+
+
+def test_service_type_and_node_port_from_environment(tmp_path):
+    svc = objects(tmp_path, {"service_type": "NodePort", "node_port": 30090})["Service"]
+    assert svc["spec"]["type"] == "NodePort" and svc["spec"]["ports"][0]["nodePort"] == 30090
+    assert objects(tmp_path, {"service_type": "LoadBalancer"})["Service"]["spec"]["type"] == "LoadBalancer"
+    assert objects(tmp_path)["Service"]["spec"]["type"] == "ClusterIP"
+
+
+def test_replicas_and_resources_from_environment(tmp_path):
+    res = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+    dep = objects(tmp_path, {"replicas": 3, "resources": res})["Deployment"]
+    assert dep["spec"]["replicas"] == 3
+    assert dep["spec"]["template"]["spec"]["containers"][0]["resources"] == res
+    assert dep["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_config_files_become_mounted_configmaps(tmp_path):
+    objs = objects(tmp_path, config_files=[{"name": "cfg", "mount_path": "/etc/web", "files": {"a.ini": "x=1"}}])
+    assert objs["ConfigMap"]["data"] == {"a.ini": "x=1"}
+    mounts = pod(objs)["containers"][0]["volumeMounts"]
+    assert {"name": "config-cfg", "mountPath": "/etc/web", "readOnly": True} in mounts
+    assert objs["Deployment"]["spec"]["template"]["metadata"]["annotations"]["qi-convergence.io/config-checksum"]
+
+
+def test_secrets_from_inventory(tmp_path):
+    objs = objects(tmp_path, {"secrets": {"db": {"DB_PASSWORD": "s3cret"}}},
+                   secrets=[{"name": "db", "env": ["DB_PASSWORD"]}])
+    assert objs["Secret"]["data"] == {"DB_PASSWORD": "czNjcmV0"}
+    env = pod(objs)["containers"][0]["env"]
+    assert {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "DB_PASSWORD"}}} in env
+
+
+def test_missing_secret_values_is_a_clear_error(tmp_path):
+    with pytest.raises(QiError) as e:
+        objects(tmp_path, secrets=[{"name": "db", "env": ["DB_PASSWORD"]}])
+    assert "secret 'db'" in str(e.value) and "app_deploy_secrets" in str(e.value)
+
+
+def test_sidecars_and_init_containers(tmp_path):
+    objs = objects(tmp_path,
+                   sidecars=[{"name": "proxy", "image": "r/proxy:1", "pattern": "ambassador", "port": 9000,
+                              "mount_shared": "/shared"},
+                             {"name": "logs", "image": "r/adapter:1", "pattern": "adapter", "args": ["--json"]}],
+                   init_containers=[{"name": "migrate", "image": "r/m:1", "command": ["migrate", "up"]}])
+    p = pod(objs)
+    assert [c["name"] for c in p["containers"]] == ["web", "proxy", "logs"]
+    assert p["containers"][1]["ports"] == [{"name": "proxy", "containerPort": 9000}]
+    assert {"name": "shared", "mountPath": "/shared"} in p["containers"][1]["volumeMounts"]
+    assert p["containers"][2]["args"] == ["--json"]
+    assert p["initContainers"][0]["command"] == ["migrate", "up"]
+    assert all(c["securityContext"]["readOnlyRootFilesystem"] for c in p["containers"] + p["initContainers"])
+
+
+def test_production_extras(tmp_path):
+    objs = objects(tmp_path, {"replicas": 3, "pdb": True, "hpa": {"min": 3, "max": 6, "cpu": 70},
+                              "anti_affinity": True, "network_policy": True,
+                              "ingress": {"host": "web.example", "tls_secret": "web-tls", "class": "nginx"}})
+    assert "replicas" not in objs["Deployment"]["spec"]
+    assert objs["HorizontalPodAutoscaler"]["spec"]["minReplicas"] == 3
+    assert objs["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
+    assert objs["Ingress"]["spec"]["tls"] == [{"hosts": ["web.example"], "secretName": "web-tls"}]
+    assert objs["Ingress"]["spec"]["ingressClassName"] == "nginx"
+    assert objs["NetworkPolicy"]["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
+    assert "podAntiAffinity" in pod(objs)["affinity"]
+
+
+def test_namespace_everywhere(tmp_path):
+    assert all(o["metadata"]["namespace"] == "prod" for o in objects(tmp_path, {"namespace": "prod"}).values())
