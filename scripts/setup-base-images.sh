@@ -13,7 +13,7 @@ if ! docker image inspect "$QI_BASE_IMAGE" >/dev/null 2>&1; then
     trap 'rm -rf "$dir"' EXIT
     debootstrap --variant=minbase --include=python3,ca-certificates bookworm "$dir" "$mirror" \
       >"$QI_LOG_DIR/debootstrap.log" 2>&1 \
-      || die "debootstrap cannot build the base image from the mirror in apt sources: $(tail -n 1 "$QI_LOG_DIR/debootstrap.log")"
+      || die "debootstrap cannot reach the Debian mirror $mirror: $(grep -E '^[EW]:' "$QI_LOG_DIR/debootstrap.log" | tail -n 1) (log $QI_LOG_DIR/debootstrap.log)"
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
     mkdir -p "$(dirname "$ROOTFS_TAR")"
     tar -C "$dir" -c . >"$ROOTFS_TAR.tmp" && mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"

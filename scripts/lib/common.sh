@@ -41,7 +41,8 @@ stop_daemon() {
 
 # debian_mirror: the Debian archive this machine's apt uses (never hard-coded in the repo).
 debian_mirror() {
-  local m
+  local m=${QI_DEBIAN_MIRROR:-}
+  [[ -z $m ]] || { echo "$m"; return; }
   m=$(grep -hE '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1)
   [[ -n $m ]] || m=$(grep -hE '^\s*deb\s' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -1)
   [[ -n $m ]] || die "no Debian mirror found in /etc/apt/sources.list(.d): cannot build base images"

@@ -1,0 +1,106 @@
+"""The engine, base images, registry and set-up scripts, for real."""
+import os
+import socket
+import subprocess
+import tarfile
+import time
+import uuid
+
+import docker
+import pytest
+
+from conftest import ENV, ROOT, run
+
+BASE = "qi-convergence/debian:12"
+SYSTEMD = "qi-convergence/debian-systemd:12"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return docker.from_env()
+
+
+@pytest.mark.parametrize("image, expect", [(BASE, "python3 ok"), (SYSTEMD, "systemd")])
+def test_container_from_each_base_image_runs_a_command(engine, image, expect):
+    cmd = ["python3", "-c", "print('python3 ok')"] if image == BASE else ["sh", "-c", "readlink -f /sbin/init"]
+    out = engine.containers.run(image, cmd, remove=True).decode()
+    assert expect in out
+
+
+def test_systemd_image_boots(engine):
+    c = engine.containers.run(SYSTEMD, detach=True, cap_add=["SYS_ADMIN"], security_opt=["seccomp=unconfined"],
+                              cgroupns="host", volumes={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+                              tmpfs={"/run": "", "/run/lock": ""})
+    try:
+        state = ""
+        for _ in range(60):
+            state = c.exec_run(["systemctl", "is-system-running", "--wait"]).output.decode().strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(0.5)
+        assert state in ("running", "degraded")
+    finally:
+        c.remove(force=True)
+
+
+def test_registry_push_then_pull_by_digest(engine):
+    repo = "127.0.0.1:5000/qi-test/base"
+    tag = uuid.uuid4().hex[:8]
+    engine.images.get(BASE).tag(repo, tag)
+    digest = None
+    for line in engine.images.push(repo, tag=tag, stream=True, decode=True):
+        assert "error" not in line, line
+        digest = (line.get("aux") or {}).get("Digest") or digest
+    assert digest and digest.startswith("sha256:")
+    engine.images.remove("%s:%s" % (repo, tag))
+    pulled = engine.images.pull("%s@%s" % (repo, digest))
+    assert pulled.id == engine.images.get(BASE).id
+    engine.images.remove("%s@%s" % (repo, digest))
+
+
+def test_second_setup_changes_nothing():
+    res = run(["scripts/setup.sh"])
+    assert res.stdout.strip().splitlines() == ["== infrastructure ready (state dir %s)" % ENV["QI_STATE_DIR"]]
+
+
+def test_port_5000_taken_by_something_else(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        env = dict(ENV, QI_REGISTRY_ADDR="127.0.0.1:%d" % port, QI_STATE_DIR=str(tmp_path))
+        res = run(["scripts/setup-registry.sh"], check=False, env=env, timeout=60)
+    assert res.returncode != 0
+    assert res.stderr.strip() == ("ERROR: port %d on 127.0.0.1 is taken by something that is not a registry; "
+                                  "free it or set QI_REGISTRY_ADDR" % port)
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_docker_engine_cannot_start(tmp_path):
+    fake = tmp_path / "dockerd"
+    fake.write_text("#!/bin/sh\necho 'failed to start daemon: no space left on device' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    env = dict(ENV, QI_DOCKERD=str(fake), DOCKER_HOST="unix://%s/none.sock" % tmp_path, QI_STATE_DIR=str(tmp_path))
+    res = run(["scripts/setup-docker.sh"], check=False, env=env, timeout=60)
+    assert res.returncode != 0
+    assert "ERROR: Docker engine cannot start: failed to start daemon: no space left on device" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_debootstrap_cannot_reach_the_mirror(tmp_path):
+    env = dict(ENV, QI_STATE_DIR=str(tmp_path), QI_BASE_IMAGE="qi-test/unbuildable:1",
+               QI_DEBIAN_MIRROR="http://127.0.0.1:9/debian")
+    res = run(["scripts/setup-base-images.sh"], check=False, env=env, timeout=120)
+    assert res.returncode != 0
+    assert res.stderr.startswith("ERROR: debootstrap cannot reach the Debian mirror http://127.0.0.1:9/debian: E: ")
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_collection_tarball_has_no_clutter(tmp_path):
+    run([os.path.join(ROOT, ".venv", "bin", "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path)])
+    tarball = next(tmp_path.glob("qi-convergence-*.tar.gz"))
+    names = tarfile.open(tarball).getnames()
+    tops = set(n.split("/")[0] for n in names)
+    assert {"plugins", "roles", "playbooks", "meta", "README.md", "MANIFEST.json"} <= tops
+    assert not tops & {"tests", ".venv", "build", "molecule", ".ci", "benchmarks", "scripts", ".git"}
+    assert not [n for n in names if "__pycache__" in n]
