@@ -54,6 +54,8 @@ def build_fingerprint(spec, base_id, roles_paths, overrides, phases):
         "format": BUILD_FORMAT, "base": base_id, "phases": phases, "overrides": overrides,
         "run": spec["run"], "health": spec["health"], "dest": spec["source"]["dest"],
         "setup": build["setup"],
+        # The metadata the commit derives from the spec: a change in how it is derived must rebuild too.
+        "config": commit_config(spec, 1, 1, "", ""),
     }
     return fingerprint(paths, values)
 

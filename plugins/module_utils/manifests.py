@@ -261,13 +261,14 @@ def render(spec, image, env=None, release=None):
 
 
 def _ingress(name, ns, labels, ingress, port):
-    spec = {"rules": [{"host": ingress["host"], "http": {"paths": [{
+    host = ingress["host"].replace("{name}", name)
+    spec = {"rules": [{"host": host, "http": {"paths": [{
         "path": ingress.get("path") or "/", "pathType": "Prefix",
         "backend": {"service": {"name": name, "port": {"number": port}}}}]}}]}
     if ingress.get("class"):
         spec["ingressClassName"] = ingress["class"]
     if ingress.get("tls_secret"):
-        spec["tls"] = [{"hosts": [ingress["host"]], "secretName": ingress["tls_secret"]}]
+        spec["tls"] = [{"hosts": [host], "secretName": ingress["tls_secret"]}]
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": _meta(name, ns, labels), "spec": spec}
 
 

@@ -1,0 +1,117 @@
+"""The embedded single-node cluster, for real: pods from the local registry, logs, exec, Services, restarts."""
+import http.client
+import os
+import time
+import uuid
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, STATE, kube_json, kubectl, playbook, run
+
+pytestmark = pytest.mark.cluster
+NS = "qi-e2e-cluster-%s" % uuid.uuid4().hex[:6]
+
+
+@pytest.fixture(scope="module")
+def image():
+    res = playbook("playbooks/build.yml", "-e", "app_dir=%s/nodejs-hello" % EXAMPLES)
+    return res.results("Build the image from the provisioning playbook")[0]["image"]
+
+
+@pytest.fixture(scope="module")
+def namespace():
+    kubectl("create", "namespace", NS, check=False)
+    yield NS
+    kubectl("delete", "namespace", NS, "--wait=false", check=False)
+
+
+def wait_ready(ns, selector, timeout="120s"):
+    kubectl("-n", ns, "wait", "--for=condition=Ready", "pod", "-l", selector, "--timeout=" + timeout)
+
+
+def test_node_is_ready():
+    nodes = kube_json("get", "nodes")["items"]
+    assert len(nodes) == 1
+    ready = [c for c in nodes[0]["status"]["conditions"] if c["type"] == "Ready"][0]
+    assert ready["status"] == "True"
+
+
+def test_pod_from_local_registry_runs_with_logs_and_exec(image, namespace):
+    kubectl("-n", namespace, "run", "hello", "--image=" + image, "--labels=app=hello", "--port=8080")
+    wait_ready(namespace, "app=hello")
+    pod = kube_json("-n", namespace, "get", "pod", "hello")
+    assert pod["status"]["containerStatuses"][0]["imageID"].endswith(image.split("@")[1])
+    assert "nodejs-hello listening on 8080" in kubectl("-n", namespace, "logs", "hello").stdout
+    assert kubectl("-n", namespace, "exec", "hello", "--", "id", "-un").stdout.strip() == "nodejs-hello"
+
+
+def test_cluster_ip_reachable_from_another_pod(image, namespace):
+    kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-cip", "--port=8080", check=False)
+    ip = kube_json("-n", namespace, "get", "svc", "hello-cip")["spec"]["clusterIP"]
+    # kube-proxy programs a new Service within a moment: retry a few times, bounded.
+    code = ("import time,urllib.request\n"
+            "for i in range(20):\n"
+            "    try:\n"
+            "        print(urllib.request.urlopen('http://%s:8080/',timeout=3).read().decode()); break\n"
+            "    except OSError:\n"
+            "        time.sleep(0.5)\n"
+            "else:\n"
+            "    raise SystemExit('no answer')\n") % ip
+    kubectl("-n", namespace, "run", "client", "--image=" + image, "--restart=Never", "--command", "--",
+            "python3", "-c", code)
+    for _ in range(60):
+        phase = kube_json("-n", namespace, "get", "pod", "client")["status"]["phase"]
+        if phase in ("Succeeded", "Failed"):
+            break
+        time.sleep(1)
+    assert phase == "Succeeded"
+    assert "Hello from provisioning" in kubectl("-n", namespace, "logs", "client").stdout
+
+
+def test_node_port_answers_on_loopback(image, namespace):
+    kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-np", "--type=NodePort", "--port=8080",
+            check=False)
+    port = kube_json("-n", namespace, "get", "svc", "hello-np")["spec"]["ports"][0]["nodePort"]
+    for _ in range(30):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            if r.status == 200:
+                assert r.read().decode().strip() == "ok"
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError("NodePort %d did not answer on 127.0.0.1" % port)
+
+
+def test_cluster_playbook_is_idempotent():
+    playbook("playbooks/cluster.yml")
+    second = playbook("playbooks/cluster.yml")
+    assert second.changed("local-node") == 0
+
+
+def test_vagrantfile_is_valid():
+    res = run(["vagrant", "validate"], check=False, timeout=120,
+              env=dict(os.environ, VAGRANT_DEFAULT_PROVIDER="libvirt", VAGRANT_CHECKPOINT_DISABLE="1"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Vagrantfile validated successfully" in res.stdout
+
+
+def test_cluster_down_then_up_keeps_data():
+    value = uuid.uuid4().hex
+    kubectl("-n", "default", "create", "configmap", "qi-persist-%s" % value[:8], "--from-literal=v=" + value)
+    run(["scripts/cluster-down.sh"], timeout=300)
+    assert not any(l.split()[1].startswith((os.path.join(STATE, "cluster"), "/run/qi-convergence"))
+                   for l in open("/proc/self/mounts"))
+    pids = [f for f in os.listdir(os.path.join(STATE, "cluster", "run")) if f.endswith(".pid")]
+    assert pids == []
+    assert kubectl("get", "--raw", "/readyz", check=False, timeout=20).returncode != 0
+    start = time.time()
+    run(["scripts/cluster-up.sh"], timeout=600)
+    print("warm cluster start: %.1f s" % (time.time() - start))
+    got = kube_json("-n", "default", "get", "configmap", "qi-persist-%s" % value[:8])
+    assert got["data"]["v"] == value
+    kubectl("-n", "default", "delete", "configmap", "qi-persist-%s" % value[:8])
+    assert os.path.exists(os.path.join(ROOT, "playbooks", "cluster.yml"))
