@@ -63,9 +63,9 @@ class Kube:
         except NotFoundError:
             return None
 
-    def apply(self, obj, dry_run=False):
+    def apply(self, obj, dry_run=False, field_manager=FIELD_MANAGER):
         res = self.resource(obj["apiVersion"], obj["kind"])
-        kwargs = {"field_manager": FIELD_MANAGER, "force_conflicts": True}
+        kwargs = {"field_manager": field_manager, "force_conflicts": True}
         if dry_run:
             kwargs["dry_run"] = "All"
         try:

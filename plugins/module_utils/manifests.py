@@ -17,6 +17,7 @@ import json
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 MANAGER = "qi.convergence"
+INITIAL_REPLICAS = "qi-convergence.io/initial-replicas"
 DEFAULT_ENV = {
     "namespace": "default",
     "replicas": None,
@@ -227,7 +228,10 @@ def render(spec, image, env=None, release=None):
             },
         },
     }
-    if not env["hpa"]:
+    if env["hpa"]:
+        # The autoscaler owns replicas; the release sets this count only when it creates the Deployment.
+        deployment["metadata"]["annotations"] = {INITIAL_REPLICAS: str(int(env["hpa"].get("min", replicas or 1)))}
+    else:
         deployment["spec"]["replicas"] = replicas
     objs.append(deployment)
 

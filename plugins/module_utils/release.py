@@ -14,10 +14,12 @@ import json
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.kube import comparable
+from ansible_collections.qi.convergence.plugins.module_utils.manifests import INITIAL_REPLICAS
 from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, wait_deployments
 
 RELEASE_LABEL = "qi-convergence.io/release"
 RECORD_TYPE = "qi-convergence.io/release.v1"
+INITIAL_MANAGER = "qi.convergence-initial-replicas"
 
 
 def _key(obj):
@@ -99,9 +101,24 @@ def _prune(kube, old_objects, new_objects):
     return pruned
 
 
-def _rollout(kube, objects, previous_objects, timeout, wait):
-    for obj in objects:
+def _set_initial_replicas(kube, obj):
+    """A new autoscaled Deployment starts at the autoscaler's minimum, under a field manager of its own
+    that is never applied again, so the autoscaler can take the field over."""
+    count = (obj["metadata"].get("annotations") or {}).get(INITIAL_REPLICAS)
+    if obj["kind"] == "Deployment" and count:
+        kube.apply({"apiVersion": obj["apiVersion"], "kind": obj["kind"],
+                    "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]},
+                    "spec": {"replicas": int(count)}}, field_manager=INITIAL_MANAGER)
+
+
+def _rollout(kube, objects, previous_objects, timeout, wait, changes=None):
+    """Apply (only what the plan says changed, when given), prune, wait for the Deployments."""
+    todo = [(o, live is None) for o, live, _ in changes] if changes is not None else \
+        [(o, kube.get(o) is None) for o in objects]
+    for obj, created in todo:
         kube.apply(obj)
+        if created:
+            _set_initial_replicas(kube, obj)
     pruned = _prune(kube, previous_objects, objects)
     if wait:
         wait_deployments(kube, [o for o in objects if o["kind"] == "Deployment"], timeout)
@@ -137,7 +154,7 @@ def run_release(kube, p, objects, check_mode=False, want_diff=False):
     if check_mode or not result["changed"]:
         return result
     try:
-        _rollout(kube, objects, previous_objects, p["wait_timeout"], p["wait"])
+        _rollout(kube, objects, previous_objects, p["wait_timeout"], p["wait"], changes)
     except RolloutFailed as failure:
         raise QiError(_recover(kube, p, history, current, objects, failure))
     result["revision"] = history.record(objects, p.get("image"), p["history"], note)

@@ -22,6 +22,21 @@ def _selector(dep):
     return ",".join("%s=%s" % kv for kv in sorted(dep["spec"]["selector"]["matchLabels"].items()))
 
 
+def current_pods(kube, dep):
+    """The pods of the Deployment's current ReplicaSet (the one carrying its revision), not older ones."""
+    ns = dep["metadata"]["namespace"]
+    revision = (dep["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
+    if revision is None:
+        return []
+    for rs in kube.list("apps/v1", "ReplicaSet", ns, _selector(dep)):
+        meta = rs["metadata"]
+        if (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision and \
+                any(o.get("uid") == dep["metadata"]["uid"] for o in meta.get("ownerReferences") or []):
+            return kube.list("v1", "Pod", ns, "%s,pod-template-hash=%s" % (
+                _selector(dep), meta["labels"]["pod-template-hash"]))
+    return []
+
+
 def _pod_failure(pod):
     """(reason, message, container, restarted) of the first failing container of pod, or None."""
     statuses = (pod.get("status") or {}).get("initContainerStatuses") or []
@@ -75,11 +90,8 @@ def wait_deployments(kube, deployments, timeout, poll=1.0):
                 pending.remove(dep)
                 continue
             ns = dep["metadata"]["namespace"]
-            images = set(c["image"] for c in dep["spec"]["template"]["spec"]["containers"])
-            for pod in kube.list("v1", "Pod", ns, _selector(live)):
-                pod_images = set(c["image"] for c in pod["spec"]["containers"])
-                if pod_images != images:
-                    continue
+            observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
+            for pod in current_pods(kube, live) if observed else []:
                 failure = _pod_failure(pod)
                 if failure:
                     reason, msg, container, restarted = failure

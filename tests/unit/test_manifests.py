@@ -111,6 +111,7 @@ def test_production_extras(tmp_path):
                               "anti_affinity": True, "network_policy": True,
                               "ingress": {"host": "web.example", "tls_secret": "web-tls", "class": "nginx"}})
     assert "replicas" not in objs["Deployment"]["spec"]
+    assert objs["Deployment"]["metadata"]["annotations"]["qi-convergence.io/initial-replicas"] == "3"
     assert objs["HorizontalPodAutoscaler"]["spec"]["minReplicas"] == 3
     assert objs["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
     assert objs["Ingress"]["spec"]["tls"] == [{"hosts": ["web.example"], "secretName": "web-tls"}]
