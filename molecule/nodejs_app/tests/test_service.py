@@ -1,0 +1,24 @@
+"""testinfra: the service the legacy provisioning set up runs under systemd and answers."""
+
+
+def test_service_running_and_enabled(host):
+    svc = host.service("nodejs-hello")
+    assert svc.is_running and svc.is_enabled
+
+
+def test_runs_as_app_user(host):
+    pid = host.check_output("systemctl show -p MainPID --value nodejs-hello")
+    uid = host.check_output("awk '/^Uid:/{print $2}' /proc/%s/status" % pid)
+    assert host.user("nodejs-hello").uid == int(uid)
+    assert host.check_output("tr '\\0' ' ' < /proc/%s/cmdline" % pid).split()[1:] == ["server.js"]
+
+
+def test_answers_with_the_provisioned_env(host):
+    body = host.check_output("python3 -c \"import urllib.request;print(urllib.request.urlopen("
+                             "'http://127.0.0.1:8080/').read().decode())\"")
+    assert '"greeting":"Hello from provisioning"' in body and '"env":"production"' in body
+
+
+def test_env_file_from_vars(host):
+    env = host.file("/etc/default/nodejs-hello")
+    assert env.contains("GREETING=Hello from provisioning") and env.mode == 0o640
