@@ -13,7 +13,7 @@ TIMES=()
 
 stage "ansible-lint (production profile)"; ansible-lint --offline -q --nocolor; done_stage lint
 stage "ansible-test sanity (no ignore files)"; scripts/sanity.sh >"$QI_LOG_DIR/sanity.log" 2>&1 \
-  || { tail -n 40 "$QI_LOG_DIR/sanity.log"; exit 1; }; grep -E '^Running sanity test' "$QI_LOG_DIR/sanity.log" | wc -l | xargs echo "sanity tests passed:"; done_stage sanity
+  || { tail -n 40 "$QI_LOG_DIR/sanity.log"; exit 1; }; echo "sanity tests passed: $(grep -cE '^Running sanity test' "$QI_LOG_DIR/sanity.log")"; done_stage sanity
 stage "unit tests"; "${PYTEST[@]}" -q tests/unit; done_stage unit
 stage "integration: engine, registry, images"; "${PYTEST[@]}" -q tests/integration -m "not cluster"; done_stage integration
 stage "molecule"; scripts/molecule.sh >"$QI_LOG_DIR/molecule.log" 2>&1 \

@@ -113,7 +113,7 @@ def _set_initial_replicas(kube, obj):
 
 def _rollout(kube, objects, previous_objects, timeout, wait, changes=None):
     """Apply (only what the plan says changed, when given), prune, wait for the Deployments."""
-    todo = [(o, live is None) for o, live, _ in changes] if changes is not None else \
+    todo = [(change[0], change[1] is None) for change in changes] if changes is not None else \
         [(o, kube.get(o) is None) for o in objects]
     for obj, created in todo:
         kube.apply(obj)

@@ -30,7 +30,7 @@ def built():
 
 
 def get(port, path, tries=40):
-    for _ in range(tries):
+    for attempt in range(tries):
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             c.request("GET", path)
@@ -59,7 +59,7 @@ def test_built_image_serves_as_provisioned(engine, built, name, port, health, bo
         assert c.exec_run(["python3", "-c", "import ansible"]).exit_code != 0
         assert c.exec_run(["sh", "-c", "ls -d /root/.ansible /usr/lib/python3/dist-packages/ansible* 2>/dev/null"],
                           user="root").output.decode().strip() == ""
-        for _ in range(60):
+        for attempt in range(60):
             c.reload()
             if c.attrs["State"].get("Health", {}).get("Status") == "healthy":
                 break

@@ -59,7 +59,7 @@ def test_cluster_ip_reachable_from_another_pod(image, namespace):
             "    raise SystemExit('no answer')\n") % ip
     kubectl("-n", namespace, "run", "client", "--image=" + image, "--restart=Never", "--command", "--",
             "python3", "-c", code)
-    for _ in range(60):
+    for attempt in range(60):
         phase = kube_json("-n", namespace, "get", "pod", "client")["status"]["phase"]
         if phase in ("Succeeded", "Failed"):
             break
@@ -72,7 +72,7 @@ def test_node_port_answers_on_loopback(image, namespace):
     kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-np", "--type=NodePort", "--port=8080",
             check=False)
     port = kube_json("-n", namespace, "get", "svc", "hello-np")["spec"]["ports"][0]["nodePort"]
-    for _ in range(30):
+    for attempt in range(30):
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             c.request("GET", "/healthz")

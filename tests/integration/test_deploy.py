@@ -69,11 +69,11 @@ class RequestLoop(threading.Thread):
         self.ok, self.failed, self.stop = 0, [], threading.Event()
 
     def run(self):
-        for _ in range(self.limit):
+        for attempt in range(self.limit):
             if self.stop.is_set():
                 return
             try:
-                status, _ = get(self.port, "/healthz")
+                status = get(self.port, "/healthz")[0]
                 self.ok += 1 if status == 200 else 0
                 if status != 200:
                     self.failed.append(status)

@@ -1,7 +1,6 @@
 """The engine, base images, registry and set-up scripts, for real."""
 import os
 import socket
-import subprocess
 import tarfile
 import time
 import uuid
@@ -33,7 +32,7 @@ def test_systemd_image_boots(engine):
                               tmpfs={"/run": "", "/run/lock": ""})
     try:
         state = ""
-        for _ in range(60):
+        for attempt in range(60):
             state = c.exec_run(["systemctl", "is-system-running", "--wait"]).output.decode().strip()
             if state in ("running", "degraded"):
                 break

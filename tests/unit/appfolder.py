@@ -15,13 +15,14 @@ def write(path, content):
         f.write(content if isinstance(content, (str, bytes)) else yaml.safe_dump(content, sort_keys=False))
 
 
-def make_app(root, vars_yml=None, qi=None, playbook=LEGACY_PLAYBOOK, requirements=None):
+def make_app(root, vars_yml=None, qi=None, playbook=tuple(LEGACY_PLAYBOOK), requirements=None):
     """An app folder; vars_yml/qi/playbook may be dicts (dumped) or raw text/bytes; None leaves them out."""
     os.makedirs(root, exist_ok=True)
     if vars_yml is not None:
         write(os.path.join(root, "provisioning", "vars.yml"), vars_yml)
         if playbook is not None:
-            write(os.path.join(root, "provisioning", "playbook.yml"), playbook)
+            write(os.path.join(root, "provisioning", "playbook.yml"),
+                  list(playbook) if isinstance(playbook, tuple) else playbook)
     if requirements is not None:
         write(os.path.join(root, "provisioning", "requirements.yml"), requirements)
     if qi is not None:

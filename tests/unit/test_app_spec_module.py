@@ -19,10 +19,18 @@ class Fail(Exception):
     pass
 
 
+def _exit(self, **kw):
+    raise Exit(kw)
+
+
+def _fail(self, **kw):
+    raise Fail(kw)
+
+
 @pytest.fixture(autouse=True)
 def patched(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **kw: (_ for _ in ()).throw(Exit(kw)))
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **kw: (_ for _ in ()).throw(Fail(kw)))
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail)
 
 
 def run(args):

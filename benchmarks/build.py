@@ -1,0 +1,119 @@
+"""Benchmark: build examples/nodejs-hello three ways in one run on this machine.
+
+- ours, cold: qi.convergence build with a fingerprint never seen before (the app's own playbook runs);
+- ours, warm: the same again (cache hit), as ansible-playbook wall time and as the library call alone;
+- legacy: the GPII way, a Dockerfile that installs Ansible into the image and runs the same playbook with
+  --tags install,configure, built with `docker build`, cold (--no-cache) and warm (layer cache).
+
+Prints seconds, image size and ratios. Not a test: nothing is asserted.
+Usage: .venv/bin/python benchmarks/build.py
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+
+import docker
+
+from common import ENV, ROOT, STATE, table, timed
+
+APP = os.path.join(ROOT, "examples", "nodejs-hello")
+BASE = "qi-convergence/debian:12"
+ANSIBLE_PIN = "ansible==12.3.0"
+DOCKERFILE = """\
+FROM {base}
+RUN apt-get update && apt-get install -y --no-install-recommends python3-venv \\
+ && python3 -m venv /opt/ansible && /opt/ansible/bin/pip install --no-cache-dir {ansible}
+COPY collection/ /usr/share/ansible/collections/ansible_collections/qi/convergence/
+COPY app/ /opt/nodejs-hello/
+WORKDIR /opt/nodejs-hello/provisioning
+RUN /opt/ansible/bin/ansible-playbook -i localhost, -c local playbook.yml --tags install,configure -e qi_container=true
+WORKDIR /opt/nodejs-hello
+USER nodejs-hello
+EXPOSE 8080
+CMD ["node", "server.js"]
+"""
+
+
+def ours(nonce):
+    extra = json.dumps({"app_image_overrides": {"qi_bench_nonce": nonce}})
+    t, res = timed([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "playbooks/build.yml", "-e",
+                    "app_dir=" + APP, "-e", extra],
+                   env=dict(ENV, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"))
+    data = json.loads(res.stdout[res.stdout.index("{"):])
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            if "Build the image" in task["task"]["name"]:
+                return t, task["hosts"]["localhost"]
+    raise SystemExit("no build result")
+
+
+def ours_library_call(nonce):
+    """The warm path without ansible-playbook's own start-up: spec read + fingerprint + cache lookup."""
+    sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
+    from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
+    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+    params = {"docker_host": None, "base_image": BASE, "phases": [], "overrides": {"qi_bench_nonce": nonce},
+              "collections_path": os.path.join(ROOT, "build", "collections"), "registry": "127.0.0.1:5000",
+              "push": True, "log_dir": os.path.join(STATE, "logs"), "registry_username": None}
+    start = time.monotonic()
+    result = build_image(params, read_app(APP))
+    return time.monotonic() - start, result
+
+
+def legacy_context():
+    ctx = tempfile.mkdtemp(prefix="qi-bench-legacy-")
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write(DOCKERFILE.format(base=BASE, ansible=ANSIBLE_PIN))
+    col = os.path.join(ctx, "collection")
+    os.makedirs(os.path.join(col, "meta"))
+    shutil.copytree(os.path.join(ROOT, "roles"), os.path.join(col, "roles"))
+    shutil.copy(os.path.join(ROOT, "meta", "runtime.yml"), os.path.join(col, "meta"))
+    shutil.copy(os.path.join(ROOT, "galaxy.yml"), col)
+    shutil.copytree(APP, os.path.join(ctx, "app"))
+    return ctx
+
+
+def legacy(ctx, tag, cold):
+    cmd = ["docker", "build", "-q", "-t", tag, ctx] + (["--no-cache"] if cold else [])
+    return timed(cmd, env=dict(ENV, DOCKER_BUILDKIT="0"))[0]
+
+
+def mb(size):
+    return "%.0f MB" % (size / 1e6)
+
+
+def main():
+    engine = docker.from_env()
+    nonce = uuid.uuid4().hex[:8]
+    print("building examples/nodejs-hello; base image %s (%s)" % (BASE, engine.images.get(BASE).short_id))
+    cold_t, cold = ours(nonce)
+    warm_t, warm = ours(nonce)
+    lib_t, lib = ours_library_call(nonce)
+    assert cold["cache_hit"] is False and warm["cache_hit"] is True and lib["cache_hit"] is True
+    ours_size = engine.images.get(cold["image"]).attrs["Size"]
+
+    ctx = legacy_context()
+    tag = "qi-bench/legacy-nodejs-hello:%s" % nonce
+    try:
+        legacy_cold = legacy(ctx, tag, cold=True)
+        legacy_warm = legacy(ctx, tag, cold=False)
+    finally:
+        shutil.rmtree(ctx, ignore_errors=True)
+    legacy_size = engine.images.get(tag).attrs["Size"]
+
+    table("image build, seconds (one run, same machine)", ["approach", "cold s", "warm s", "image size"], [
+        ["qi.convergence (ansible-playbook build.yml)", "%.1f" % cold_t, "%.2f" % warm_t, mb(ours_size)],
+        ["qi.convergence warm, library call only", "", "%.2f" % lib_t, ""],
+        ["legacy Dockerfile with Ansible inside", "%.1f" % legacy_cold, "%.2f" % legacy_warm, mb(legacy_size)],
+    ])
+    print("\nratios: cold ours/legacy = %.2f (target <= 1.0); warm ours = %.2f s (target < 2 s); "
+          "size ours/legacy = %.2f (target <= 0.70)" % (cold_t / legacy_cold, warm_t, ours_size / legacy_size))
+    engine.images.remove(tag, force=True)
+
+
+if __name__ == "__main__":
+    main()

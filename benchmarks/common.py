@@ -1,0 +1,37 @@
+"""Shared helpers for the benchmarks: paths, environment, timing, a table printer."""
+import os
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE = os.environ.get("QI_STATE_DIR") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qi-convergence")
+KUBECONFIG = os.path.join(STATE, "cluster", "etc", "admin.kubeconfig")
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), QI_STATE_DIR=STATE,
+           PATH=VENV_BIN + ":" + os.environ["PATH"], ANSIBLE_NOCOLOR="1")
+
+
+def run(cmd, **kw):
+    res = subprocess.run(cmd, cwd=kw.pop("cwd", ROOT), env=kw.pop("env", ENV), capture_output=True, text=True, check=False, **kw)
+    if res.returncode != 0:
+        raise SystemExit("%s failed:\n%s\n%s" % (" ".join(cmd), res.stdout[-3000:], res.stderr[-3000:]))
+    return res
+
+
+def timed(cmd, **kw):
+    start = time.monotonic()
+    res = run(cmd, **kw)
+    return time.monotonic() - start, res
+
+
+def table(title, header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    print("\n" + title)
+    for r in [header, ["-" * w for w in widths]] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+def kubectl_bin():
+    k8s = os.path.join(STATE, "k8s")
+    return os.path.join(k8s, sorted(os.listdir(k8s))[-1], "bin", "kubectl")
