@@ -11,10 +11,19 @@ AUTH_ARGS = dict(
     context=dict(type="str"),
 )
 
-ENVIRONMENT_ARG = dict(type="dict", default={})
+RENDER_ARGS = dict(
+    environment=dict(type="dict", default={}),
+    secrets=dict(type="dict", default={}, no_log=True),
+)
 
 
 def with_auth(spec):
     out = dict(AUTH_ARGS)
+    out.update(spec)
+    return out
+
+
+def with_render(spec):
+    out = dict(RENDER_ARGS)
     out.update(spec)
     return out

@@ -22,16 +22,8 @@ description:
   - The C(.qi.yml) schema is documented in C(docs/qi-yml.md) of the collection.
 author:
   - qi.convergence developers (@qi-convergence)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads files.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to show.
-  idempotent:
-    support: full
-    description: The same inputs give the same result.
+extends_documentation_fragment:
+  - qi.convergence.render.READ_ONLY
 options:
   app_dir:
     description: The application folder.

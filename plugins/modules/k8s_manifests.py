@@ -22,16 +22,9 @@ description:
   - Secret values are hidden in the result unless O(reveal_secrets) is set.
 author:
   - qi.convergence developers (@qi-convergence)
-attributes:
-  check_mode:
-    support: full
-    description: The module only computes.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is nothing to show.
-  idempotent:
-    support: full
-    description: The same inputs give the same result.
+extends_documentation_fragment:
+  - qi.convergence.render
+  - qi.convergence.render.READ_ONLY
 options:
   spec:
     description: The application spec.
@@ -44,17 +37,6 @@ options:
   release:
     description: The release name (the C(app.kubernetes.io/instance) label); the app name by default.
     type: str
-  environment:
-    description:
-      - Where the app runs, from inventory variables. Keys - C(namespace), C(replicas), C(service_type),
-        C(node_port), C(resources), C(env), C(ingress) (host, path, class, tls_secret), C(pdb), C(hpa)
-        (min, max, cpu), C(anti_affinity), C(network_policy), C(progress_deadline), C(part_of).
-    type: dict
-    default: {}
-  secrets:
-    description: Values of the Secrets the app declares, by secret name (keep them in Vault).
-    type: dict
-    default: {}
   reveal_secrets:
     description: Return Secret values instead of hiding them.
     type: bool
@@ -94,20 +76,19 @@ kinds:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_render
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
 from ansible_collections.qi.convergence.plugins.module_utils.release import mask
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=with_render(dict(
             spec=dict(type="dict", required=True),
             image=dict(type="str", required=True),
             release=dict(type="str"),
-            environment=dict(type="dict", default={}),
-            secrets=dict(type="dict", default={}, no_log=True),
             reveal_secrets=dict(type="bool", default=False),
-        ),
+        )),
         supports_check_mode=True,
     )
     p = module.params

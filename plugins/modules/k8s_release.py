@@ -24,6 +24,7 @@ description:
   - Nothing changed means no write at all and C(changed=false).
 extends_documentation_fragment:
   - qi.convergence.kube_auth
+  - qi.convergence.render
 author:
   - qi.convergence developers (@qi-convergence)
 attributes:
@@ -62,14 +63,6 @@ options:
   image:
     description: The image to deploy, ideally pinned by digest; required with O(spec).
     type: str
-  environment:
-    description: Environment values for rendering (see M(qi.convergence.k8s_manifests)).
-    type: dict
-    default: {}
-  secrets:
-    description: Values of the Secrets the app declares, by secret name (keep them in Vault).
-    type: dict
-    default: {}
   revision:
     description: Roll back to this recorded revision; C(0) means the revision before the current one.
     type: int
@@ -145,7 +138,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.kube import (
     HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, kube_client)
-from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth
+from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth, with_render
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
 from ansible_collections.qi.convergence.plugins.module_utils.release import remove_release, run_release
 from ansible_collections.qi.convergence.plugins.module_utils.service_info import ensure_namespace, service_info
@@ -153,7 +146,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.service_info import
 
 def main():
     module = AnsibleModule(
-        argument_spec=with_auth(dict(
+        argument_spec=with_auth(with_render(dict(
             release=dict(type="str"),
             namespace=dict(type="str"),
             create_namespace=dict(type="bool", default=True),
@@ -161,14 +154,12 @@ def main():
             objects=dict(type="list", elements="dict"),
             spec=dict(type="dict"),
             image=dict(type="str"),
-            environment=dict(type="dict", default={}),
-            secrets=dict(type="dict", default={}, no_log=True),
             revision=dict(type="int"),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=180),
             history=dict(type="int", default=10),
             rollback_on_failure=dict(type="bool", default=True),
-        )),
+        ))),
         mutually_exclusive=[("objects", "spec")],
         required_together=[("spec", "image")],
         supports_check_mode=True,

@@ -95,6 +95,12 @@ def test_debootstrap_cannot_reach_the_mirror(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
+def test_app_spec_ad_hoc_from_the_project_env():
+    res = run([os.path.join(ROOT, ".venv", "bin", "ansible"), "localhost", "-m", "qi.convergence.app_spec",
+               "-a", "app_dir=examples/nodejs-hello"])
+    assert '"name": "nodejs-hello"' in res.stdout and '"GREETING": "Hello from provisioning"' in res.stdout
+
+
 def test_collection_tarball_has_no_clutter(tmp_path):
     run([os.path.join(ROOT, ".venv", "bin", "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path)])
     tarball = next(tmp_path.glob("qi-convergence-*.tar.gz"))
