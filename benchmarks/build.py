@@ -25,8 +25,9 @@ BASE = "qi-convergence/debian:12"
 ANSIBLE_PIN = "ansible==12.3.0"
 DOCKERFILE = """\
 FROM {base}
+COPY host-ca.crt /tmp/host-ca.crt
 RUN apt-get update && apt-get install -y --no-install-recommends python3-venv \\
- && python3 -m venv /opt/ansible && /opt/ansible/bin/pip install --no-cache-dir {ansible}
+ && python3 -m venv /opt/ansible && PIP_CERT=/tmp/host-ca.crt /opt/ansible/bin/pip install --no-cache-dir {ansible}
 COPY collection/ /usr/share/ansible/collections/ansible_collections/qi/convergence/
 COPY app/ /opt/nodejs-hello/
 WORKDIR /opt/nodejs-hello/provisioning
@@ -74,6 +75,8 @@ def legacy_context():
     shutil.copy(os.path.join(ROOT, "meta", "runtime.yml"), os.path.join(col, "meta"))
     shutil.copy(os.path.join(ROOT, "galaxy.yml"), col)
     shutil.copytree(APP, os.path.join(ctx, "app"))
+    # This machine reaches PyPI through a TLS proxy whose CA only the host trusts: hand pip the host's bundle.
+    shutil.copy(os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"), os.path.join(ctx, "host-ca.crt"))
     return ctx
 
 

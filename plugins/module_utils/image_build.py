@@ -218,6 +218,8 @@ def build_image(params, spec, check_mode=False):
 
 def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag):
     name = "qi-build-%s-%s" % (spec["name"], uuid.uuid4().hex[:8])
+    if not os.path.isdir(params["log_dir"]):
+        os.makedirs(params["log_dir"])
     log_path = os.path.join(params["log_dir"], "build-%s.log" % spec["name"])
     container = None
     try:

@@ -36,9 +36,13 @@ attributes:
     description: An unchanged app reuses its cached image and reports no change.
 options:
   spec:
-    description: The application spec returned by M(qi.convergence.app_spec).
+    description: The application spec returned by M(qi.convergence.app_spec). Mutually exclusive with O(app_dir).
     type: dict
-    required: true
+  app_dir:
+    description:
+      - The application folder, read here as M(qi.convergence.app_spec) would (saves a module call).
+      - Mutually exclusive with O(spec).
+    type: path
   base_image:
     description: The base image to build from; defaults to the spec's C(build.base_image).
     type: str
@@ -71,7 +75,7 @@ options:
     type: str
     default: ""
   log_dir:
-    description: Where the build log is written.
+    description: Where the build log is written; created when missing.
     type: path
     required: true
   docker_host:
@@ -89,14 +93,9 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Read the app
-  qi.convergence.app_spec:
-    app_dir: examples/nodejs-hello
-  register: app
-
-- name: Build and push its image
+- name: Build and push the image of an app folder
   qi.convergence.container_image:
-    spec: "{{ app.spec }}"
+    app_dir: examples/nodejs-hello
     base_image: qi-convergence/debian:12
     registry: 127.0.0.1:5000
     log_dir: /tmp
@@ -108,6 +107,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+spec:
+  description: The application spec the image was built from.
+  returned: success
+  type: dict
 image:
   description: The image reference, pinned by digest when pushed.
   returned: success, except in check mode when a build is needed
@@ -147,12 +150,14 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qi.convergence.plugins.module_utils.docker_client import HAS_DOCKER, DOCKER_IMPORT_ERROR
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
+from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            spec=dict(type="dict", required=True),
+            spec=dict(type="dict"),
+            app_dir=dict(type="path"),
             base_image=dict(type="str", required=True),
             registry=dict(type="str", default=""),
             registry_username=dict(type="str"),
@@ -167,15 +172,18 @@ def main():
             version=dict(type="str"),
         ),
         required_together=[("registry_username", "registry_password")],
+        required_one_of=[("spec", "app_dir")],
+        mutually_exclusive=[("spec", "app_dir")],
         supports_check_mode=True,
     )
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     try:
-        result = build_image(module.params, module.params["spec"], check_mode=module.check_mode)
+        spec = module.params["spec"] or read_app(module.params["app_dir"])
+        result = build_image(module.params, spec, check_mode=module.check_mode)
     except QiError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    module.exit_json(spec=spec, **result)
 
 
 if __name__ == "__main__":
