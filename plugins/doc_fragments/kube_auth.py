@@ -12,11 +12,12 @@ options:
   kubeconfig:
     description:
       - Path to the kubeconfig of the cluster. The inventory chooses it (local, dev or production).
-      - When omitted, C(KUBECONFIG) or C(~/.kube/config) is used.
+      - When omitted, C(KUBECONFIG) or C(~/.kube/config) is used, or the pod's service account inside a cluster.
     type: path
   context:
     description: The kubeconfig context to use; its current context when omitted.
     type: str
 requirements:
-  - kubernetes (Python library)
+  - PyYAML
+  - kubernetes (Python library), only for kubeconfigs whose user authenticates with an exec plugin or auth provider
 """

@@ -48,14 +48,6 @@ def _pod_failure(pod):
     return None
 
 
-def _last_logs(kube, ns, pod, container, previous, lines=20):
-    try:
-        return kube.core.read_namespaced_pod_log(pod, ns, container=container, tail_lines=lines,
-                                                 previous=previous, _request_timeout=10)
-    except Exception:
-        return ""
-
-
 def status_of(dep):
     """Return (done, message) for a Deployment object as read from the API."""
     spec, st = dep.get("spec") or {}, dep.get("status") or {}
@@ -95,7 +87,7 @@ def wait_deployments(kube, deployments, timeout, poll=1.0):
                 failure = _pod_failure(pod)
                 if failure:
                     reason, msg, container, restarted = failure
-                    logs = _last_logs(kube, ns, pod["metadata"]["name"], container, restarted)
+                    logs = kube.pod_log(ns, pod["metadata"]["name"], container, 20, restarted)
                     raise RolloutFailed("%s: pod %s container %s: %s%s" % (
                         reason, pod["metadata"]["name"], container, msg,
                         "\nlast log lines:\n" + logs if logs else ""))

@@ -26,9 +26,12 @@ extends_documentation_fragment:
   - qi.convergence.render.READ_ONLY
 options:
   app_dir:
-    description: The application folder.
+    description: The application folder. Mutually exclusive with O(app_dirs).
     type: path
-    required: true
+  app_dirs:
+    description: Several application folders, read in one call; their specs come back in RV(specs).
+    type: list
+    elements: path
   qi_file:
     description: The C(.qi.yml) file to read, when not C(APP_DIR/.qi.yml).
     type: path
@@ -56,9 +59,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+specs:
+  description: The specs of O(app_dirs), in order.
+  returned: with app_dirs
+  type: list
+  elements: dict
 spec:
   description: The normalised application spec.
-  returned: success
+  returned: with app_dir
   type: dict
   contains:
     name:
@@ -109,17 +117,22 @@ else:
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            app_dir=dict(type="path", required=True),
+            app_dir=dict(type="path"),
+            app_dirs=dict(type="list", elements="path"),
             qi_file=dict(type="path"),
             playbook=dict(type="str"),
             vars_files=dict(type="list", elements="str", default=[]),
         ),
+        required_one_of=[("app_dir", "app_dirs")],
+        mutually_exclusive=[("app_dir", "app_dirs"), ("app_dirs", "qi_file"), ("app_dirs", "playbook")],
         supports_check_mode=True,
     )
     if not HAS_YAML or read_app is None:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=SPEC_IMPORT_ERROR)
     p = module.params
     try:
+        if p["app_dirs"] is not None:
+            module.exit_json(changed=False, specs=[read_app(d, vars_files=p["vars_files"]) for d in p["app_dirs"]])
         spec = read_app(p["app_dir"], qi_file=p["qi_file"], playbook=p["playbook"], vars_files=p["vars_files"])
     except QiError as e:
         module.fail_json(msg=str(e), file=e.path, key=e.key, line=e.line)

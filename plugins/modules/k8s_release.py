@@ -41,6 +41,34 @@ options:
   release:
     description: The release name; the app name by default.
     type: str
+  releases:
+    description:
+      - Several releases in one call (one client, objects applied concurrently), instead of O(release),
+        O(spec), O(image), O(objects). Each item takes C(release), C(spec), C(image), C(objects),
+        C(environment) (merged over O(environment)) and C(revision).
+    type: list
+    elements: dict
+    suboptions:
+      release:
+        description: The release name; the app name by default.
+        type: str
+      spec:
+        description: The app spec to render.
+        type: dict
+      image:
+        description: The image to deploy.
+        type: str
+      objects:
+        description: Objects to apply instead of rendering a spec.
+        type: list
+        elements: dict
+      environment:
+        description: Environment values for this release, over O(environment).
+        type: dict
+        default: {}
+      revision:
+        description: Roll this release back to a recorded revision (0 = the previous one).
+        type: int
   namespace:
     description: The namespace; the O(environment) namespace or C(default) when omitted.
     type: str
@@ -61,7 +89,8 @@ options:
     description: The app spec to render with M(qi.convergence.k8s_manifests) rules.
     type: dict
   image:
-    description: The image to deploy, ideally pinned by digest; required with O(spec).
+    description: The image to deploy, ideally pinned by digest; with O(spec) and no image, the image the release
+      runs now (a configuration-only deploy).
     type: str
   revision:
     description: Roll back to this recorded revision; C(0) means the revision before the current one.
@@ -95,6 +124,17 @@ EXAMPLES = r"""
       service_type: NodePort
       replicas: 1
 
+- name: Deploy several apps in one call
+  qi.convergence.k8s_release:
+    namespace: default
+    releases:
+      - spec: "{{ web.spec }}"
+        image: "{{ web_image }}"
+      - spec: "{{ api.spec }}"
+        image: "{{ api_image }}"
+        environment:
+          node_port: 30081
+
 - name: Roll back to the previous revision
   qi.convergence.k8s_release:
     release: nodejs-hello
@@ -103,28 +143,34 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-revision:
-  description: The release revision now deployed.
+releases:
+  description: One result per release - C(release), C(changed), C(revision), C(image), C(applied), C(pruned),
+    C(service), and C(failed) with C(msg) for a release whose rollout failed and was rolled back.
   returned: always
+  type: list
+  elements: dict
+revision:
+  description: The release revision now deployed (when there is one release; else see RV(releases)).
+  returned: when there is one release
   type: int
   sample: 3
 applied:
   description: C(Kind/name) of the objects this run changed (or would change in check mode).
-  returned: state=present
+  returned: state=present and one release
   type: list
   elements: str
 pruned:
   description: C(Kind/name) of the objects removed.
-  returned: always
+  returned: when there is one release
   type: list
   elements: str
 image:
   description: The image of the deployed revision.
-  returned: state=present
+  returned: state=present and one release
   type: str
 service:
   description: Type, port and node port of the app's Service, for printing where it answers.
-  returned: when the release has a Service
+  returned: when there is one release with a Service
   type: dict
   sample: {"name": "nodejs-hello", "type": "NodePort", "port": 8080, "node_port": 30080}
 diff:
@@ -134,14 +180,39 @@ diff:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import (
-    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, kube_client)
+from ansible_collections.qi.convergence.plugins.module_utils.kube import kube_client
 from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth, with_render
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
-from ansible_collections.qi.convergence.plugins.module_utils.release import remove_release, run_release
-from ansible_collections.qi.convergence.plugins.module_utils.service_info import ensure_namespace, service_info
+from ansible_collections.qi.convergence.plugins.module_utils.release import Histories, remove_releases, run_releases
+from ansible_collections.qi.convergence.plugins.module_utils.service_info import ensure_namespace
+
+
+def _items(p, histories):
+    """One item per release: objects to apply (rendered here from a spec) or a revision to go back to."""
+    singles = [dict(release=p["release"], spec=p["spec"], image=p["image"], objects=p["objects"],
+                    environment={}, revision=p["revision"])] if not p["releases"] else []
+    items = []
+    for i, r in enumerate(p["releases"] or singles):
+        name = r.get("release") or (r.get("spec") or {}).get("name")
+        if not name:
+            raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
+        objects = r.get("objects") or []
+        image = r.get("image")
+        if r.get("spec"):
+            # No image given: keep the one the release runs now (a configuration-only deploy).
+            image = image or (histories.current(name) or {}).get("image")
+            if not image:
+                raise QiError("no image for %s: it has no revision yet; build it first (playbooks/site.yml) "
+                              "or pass -e app_image=REF" % name)
+            env = dict(p["environment"], **(r.get("environment") or {}))
+            env.update(namespace=p["namespace"], secrets=p["secrets"])
+            objects = render(r["spec"], image, env, name)
+        elif r.get("revision") is None and not objects and p["state"] == "present":
+            raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
+        items.append({"release": name, "objects": objects, "image": image, "revision": r.get("revision")})
+    return items
 
 
 def main():
@@ -154,40 +225,50 @@ def main():
             objects=dict(type="list", elements="dict"),
             spec=dict(type="dict"),
             image=dict(type="str"),
+            releases=dict(type="list", elements="dict", options=dict(
+                release=dict(type="str"),
+                spec=dict(type="dict"),
+                image=dict(type="str"),
+                objects=dict(type="list", elements="dict"),
+                environment=dict(type="dict", default={}),
+                revision=dict(type="int"),
+            )),
             revision=dict(type="int"),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=180),
             history=dict(type="int", default=10),
             rollback_on_failure=dict(type="bool", default=True),
         ))),
-        mutually_exclusive=[("objects", "spec")],
-        required_together=[("spec", "image")],
+        mutually_exclusive=[("objects", "spec"), ("releases", "spec"), ("releases", "objects"), ("releases", "release")],
+        required_one_of=[("release", "spec", "releases")],
         supports_check_mode=True,
     )
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
     p = dict(module.params)
     p["namespace"] = p["namespace"] or p["environment"].get("namespace") or "default"
-    p["release"] = p["release"] or (p["spec"] or {}).get("name")
-    if not p["release"]:
-        module.fail_json(msg="release is required when no spec is given")
     try:
         kube = kube_client(p["kubeconfig"], p["context"])
+        histories = Histories(kube, p["namespace"])
+        items = _items(p, histories)
         if p["state"] == "absent":
-            module.exit_json(**remove_release(kube, p, module.check_mode))
-        objects = p["objects"] or []
-        if p["spec"]:
-            env = dict(p["environment"], namespace=p["namespace"], secrets=p["secrets"])
-            objects = render(p["spec"], p["image"], env, p["release"])
-        elif p["revision"] is None and not objects:
-            module.fail_json(msg="give spec and image, objects, or a revision to roll back to")
+            results = remove_releases(histories, [i["release"] for i in items], module.check_mode)
+            module.exit_json(changed=any(r["changed"] for r in results), releases=results, **_single(results))
         ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], module.check_mode)
-        result = run_release(kube, p, objects, check_mode=module.check_mode, want_diff=module._diff)
-        result["changed"] = result["changed"] or ns_created
-        result["service"] = service_info(kube, p["namespace"], p["release"], result.pop("objects"))
+        results, errors, releases = run_releases(kube, p, items, histories, module.check_mode, module._diff)
     except QiError as e:
         module.fail_json(msg=str(e))
-    module.exit_json(**result)
+    out = dict(changed=ns_created or any(r["changed"] for r in results), releases=results, **_single(results))
+    if module._diff:
+        out["diff"] = [d for r in releases for d in r.diff]
+    if errors:
+        module.fail_json(msg="\n\n".join(errors), **out)
+    module.exit_json(**out)
+
+
+def _single(results):
+    """For one release, its result's keys at the top level too (what playbooks for one app read)."""
+    if len(results) != 1:
+        return {}
+    return dict((k, v) for k, v in results[0].items() if k not in ("changed", "failed", "msg"))
 
 
 if __name__ == "__main__":
