@@ -224,6 +224,7 @@ def _from_kubeconfig(path, context):
         raise QiError("cannot read kubeconfig %s: %s" % (path, e.strerror))
     except yaml.YAMLError as e:
         raise QiError("kubeconfig %s is not valid YAML: %s" % (path, e))
+
     def by_name(section):
         return dict((e["name"], e.get(section[:-1], {})) for e in cfg.get(section) or [])
 
