@@ -238,8 +238,9 @@ def render(spec, image, env=None, release=None):
     if run.get("port"):
         stype = env["service_type"] or deploy["service_type"]
         port = {"name": "http", "port": run["port"], "targetPort": "http", "protocol": "TCP"}
-        if stype in ("NodePort", "LoadBalancer") and env["node_port"]:
-            port["nodePort"] = env["node_port"]
+        node_port = env["node_port"] or (env.get("node_ports") or {}).get(name)
+        if stype in ("NodePort", "LoadBalancer") and node_port:
+            port["nodePort"] = int(node_port)
         objs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, ns, labels),
                      "spec": {"type": stype, "selector": selector, "ports": [port]}})
         ingress = env["ingress"] if env["ingress"] is not None else deploy["ingress"]

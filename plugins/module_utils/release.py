@@ -21,7 +21,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.errors import QiErr
 from ansible_collections.qi.convergence.plugins.module_utils.kube import applied_stamp, comparable
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import INITIAL_REPLICAS
 from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
-from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, wait_deployments
+from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, wait_all, wait_deployments
 
 RELEASE_LABEL = "qi-convergence.io/release"
 RECORD_TYPE = "qi-convergence.io/release.v1"
@@ -143,13 +143,23 @@ class Release:
         return {"name": svc["metadata"]["name"], "namespace": svc["metadata"]["namespace"],
                 "type": svc["spec"]["type"], "port": port["port"], "node_port": port.get("nodePort")}
 
-    def result(self, revision):
+    def result(self, revision, public_host=None):
+        svc = self.service()
         out = {"release": self.name, "changed": self.changed, "revision": revision, "image": self.image,
                "applied": self.changed_objects, "pruned": [label(o) for o in self.removed],
-               "service": self.service()}
+               "service": svc, "url": _url(svc, public_host)}
         if self.error:
             out["failed"], out["msg"] = True, self.error
         return out
+
+
+def _url(svc, public_host):
+    """Where the app answers: the node port on the public host, else the in-cluster name."""
+    if not svc:
+        return None
+    if svc.get("node_port") and public_host:
+        return "http://%s:%d/" % (public_host, svc["node_port"])
+    return "http://%s.%s.svc:%d/" % (svc["name"], svc["namespace"], svc["port"])
 
 
 def _apply_all(kube, releases, dry_run, want_diff):
@@ -187,10 +197,6 @@ def _delete(kube, objects):
          list(reversed(objects)))
 
 
-def _wait(kube, rel, timeout):
-    wait_deployments(kube, [o for o in rel.objects if o["kind"] == "Deployment"], timeout)
-
-
 def _recover(kube, p, histories, rel, failure):
     """Put a release back as it was before this run; return the error message."""
     msg = "rollout of %s failed: %s" % (rel.name, failure)
@@ -220,17 +226,15 @@ def run_releases(kube, p, items, histories, check_mode=False, want_diff=False):
         return [r.result(r.current["revision"] if r.current else 0) for r in releases], [], releases
     changed = [r for r in releases if r.changed]
     _delete(kube, [o for r in changed for o in r.removed])
-    results = []
-    for rel in releases:
-        revision = rel.current["revision"] if rel.current else 0
-        if rel in changed:
-            try:
-                if p["wait"]:
-                    _wait(kube, rel, p["wait_timeout"])
-                revision = histories.add(rel.name, rel.objects, rel.image, rel.stamps, p["history"], rel.note)
-            except RolloutFailed as failure:
-                rel.error = _recover(kube, p, histories, rel, failure)
-        results.append(rel.result(revision))
+    failures = wait_all(kube, dict((r.name, [o for o in r.objects if o["kind"] == "Deployment"]) for r in changed),
+                        p["wait_timeout"]) if p["wait"] else {}
+    for rel in changed:
+        if rel.name in failures:
+            rel.error = _recover(kube, p, histories, rel, failures[rel.name])
+    revisions = dict(pmap(lambda r: (r.name, histories.add(r.name, r.objects, r.image, r.stamps, p["history"], r.note)),
+                          [r for r in changed if not r.error]))
+    results = [rel.result(revisions.get(rel.name, rel.current["revision"] if rel.current else 0), p.get("public_host"))
+               for rel in releases]
     return results, [r.error for r in releases if r.error], releases
 
 

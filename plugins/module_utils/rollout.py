@@ -9,6 +9,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
 
 FAIL_REASONS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff",
                 "CreateContainerConfigError", "CreateContainerError", "RunContainerError")
@@ -67,32 +68,66 @@ def status_of(dep):
     return True, "rolled out"
 
 
-def wait_deployments(kube, deployments, timeout, poll=1.0):
-    """Block until every Deployment is rolled out; raise RolloutFailed with the reason on failure."""
+def _check(kube, dep):
+    """(done, message) for one Deployment; raises RolloutFailed naming the reason and the last log lines."""
+    live = kube.get(dep)
+    if live is None:
+        raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
+    done, message = status_of(live)
+    observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
+    if not done and observed:
+        ns = dep["metadata"]["namespace"]
+        for pod in current_pods(kube, live):
+            failure = _pod_failure(pod)
+            if failure:
+                reason, msg, container, restarted = failure
+                logs = kube.pod_log(ns, pod["metadata"]["name"], container, 20, restarted)
+                raise RolloutFailed("%s: pod %s container %s: %s%s" % (
+                    reason, pod["metadata"]["name"], container, msg, "\nlast log lines:\n" + logs if logs else ""))
+    return done, message
+
+
+def wait_all(kube, groups, timeout):
+    """Wait for the Deployments of several owners at once: {owner: [deployment, ...]}.
+
+    Returns {owner: RolloutFailed} for the owners whose rollout failed or timed out; the others are done."""
     deadline = time.time() + timeout
-    pending = list(deployments)
-    message = ""
+    pending = dict((owner, list(deps)) for owner, deps in groups.items() if deps)
+    failed, messages, poll = {}, {}, 0.2
     while pending:
-        for dep in list(pending):
-            live = kube.get(dep)
-            if live is None:
-                raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
-            done, message = status_of(live)
-            if done:
-                pending.remove(dep)
+        checks = [(owner, dep) for owner, deps in pending.items() for dep in deps]
+        outcomes = pmap(lambda pair: _outcome(kube, pair[1]), checks)
+        for (owner, dep), outcome in zip(checks, outcomes):
+            if owner in failed:
                 continue
-            ns = dep["metadata"]["namespace"]
-            observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
-            for pod in current_pods(kube, live) if observed else []:
-                failure = _pod_failure(pod)
-                if failure:
-                    reason, msg, container, restarted = failure
-                    logs = kube.pod_log(ns, pod["metadata"]["name"], container, 20, restarted)
-                    raise RolloutFailed("%s: pod %s container %s: %s%s" % (
-                        reason, pod["metadata"]["name"], container, msg,
-                        "\nlast log lines:\n" + logs if logs else ""))
+            if isinstance(outcome, RolloutFailed):
+                failed[owner] = outcome
+                pending.pop(owner, None)
+            elif outcome[0]:
+                pending[owner].remove(dep)
+                if not pending[owner]:
+                    pending.pop(owner)
+            else:
+                messages[owner] = "Deployment %s: %s" % (dep["metadata"]["name"], outcome[1])
         if pending and time.time() > deadline:
-            raise RolloutFailed("timed out after %ds waiting for Deployment %s: %s" % (
-                timeout, pending[0]["metadata"]["name"], message))
+            for owner in list(pending):
+                failed[owner] = RolloutFailed("timed out after %ds waiting for %s" % (timeout, messages.get(owner, owner)))
+                pending.pop(owner)
         if pending:
             time.sleep(poll)
+            poll = min(1.0, poll * 1.5)
+    return failed
+
+
+def _outcome(kube, dep):
+    try:
+        return _check(kube, dep)
+    except RolloutFailed as e:
+        return e
+
+
+def wait_deployments(kube, deployments, timeout):
+    """Block until every Deployment is rolled out; raise RolloutFailed with the reason on failure."""
+    failed = wait_all(kube, {"all": deployments}, timeout)
+    if failed:
+        raise failed["all"]

@@ -92,6 +92,19 @@ options:
     description: The image to deploy, ideally pinned by digest; with O(spec) and no image, the image the release
       runs now (a configuration-only deploy).
     type: str
+  specs:
+    description:
+      - App specs (from M(qi.convergence.app_spec) with C(app_dirs)), one release each, named after the app.
+      - Each gets its image from O(images) by app name, else O(image), else the image its release runs now.
+    type: list
+    elements: dict
+  images:
+    description: Images by app name, for O(specs) (for example what M(qi.convergence.container_image) built).
+    type: dict
+    default: {}
+  public_host:
+    description: The host in the C(url) of each release result, for NodePort Services.
+    type: str
   revision:
     description: Roll back to this recorded revision; C(0) means the revision before the current one.
     type: int
@@ -145,7 +158,8 @@ EXAMPLES = r"""
 RETURN = r"""
 releases:
   description: One result per release - C(release), C(changed), C(revision), C(image), C(applied), C(pruned),
-    C(service), and C(failed) with C(msg) for a release whose rollout failed and was rolled back.
+    C(service), C(url) (where it answers), and C(failed) with C(msg) for a release whose rollout failed and was
+    rolled back.
   returned: always
   type: list
   elements: dict
@@ -192,9 +206,10 @@ from ansible_collections.qi.convergence.plugins.module_utils.service_info import
 def _items(p, histories):
     """One item per release: objects to apply (rendered here from a spec) or a revision to go back to."""
     singles = [dict(release=p["release"], spec=p["spec"], image=p["image"], objects=p["objects"],
-                    environment={}, revision=p["revision"])] if not p["releases"] else []
+                    environment={}, revision=p["revision"])] if not (p["releases"] or p["specs"]) else []
+    from_specs = [dict(spec=s, image=p["images"].get(s.get("name")) or p["image"]) for s in p["specs"] or []]
     items = []
-    for i, r in enumerate(p["releases"] or singles):
+    for i, r in enumerate((p["releases"] or []) + from_specs or singles):
         name = r.get("release") or (r.get("spec") or {}).get("name")
         if not name:
             raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
@@ -233,14 +248,18 @@ def main():
                 environment=dict(type="dict", default={}),
                 revision=dict(type="int"),
             )),
+            specs=dict(type="list", elements="dict"),
+            images=dict(type="dict", default={}),
+            public_host=dict(type="str"),
             revision=dict(type="int"),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=180),
             history=dict(type="int", default=10),
             rollback_on_failure=dict(type="bool", default=True),
         ))),
-        mutually_exclusive=[("objects", "spec"), ("releases", "spec"), ("releases", "objects"), ("releases", "release")],
-        required_one_of=[("release", "spec", "releases")],
+        mutually_exclusive=[("objects", "spec"), ("releases", "spec"), ("releases", "objects"), ("releases", "release"),
+                            ("specs", "spec"), ("specs", "objects"), ("specs", "release")],
+        required_one_of=[("release", "spec", "releases", "specs")],
         supports_check_mode=True,
     )
     p = dict(module.params)

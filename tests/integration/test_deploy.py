@@ -50,7 +50,7 @@ def test_site_answers_through_node_port(sites, name):
     status, text = get(port)
     assert status == 200 and body in text
     assert "ConfigMap" in text or "first note" in text
-    msg = sites[name][0].results("Report where the apps answer")[0]["results"][0]["msg"]
+    msg = sites[name][0].results("Show where the apps answer")[0]["msg"]
     assert "http://127.0.0.1:%d/" % port in msg
 
 
