@@ -200,7 +200,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.kube import kube_cl
 from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth, with_render
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
 from ansible_collections.qi.convergence.plugins.module_utils.release import Histories, remove_releases, run_releases
-from ansible_collections.qi.convergence.plugins.module_utils.service_info import ensure_namespace
+from ansible_collections.qi.convergence.plugins.module_utils.namespace import ensure_namespace
 
 
 def _items(p, histories):
