@@ -3,15 +3,18 @@
 # and a variant with systemd for VM-like tests. Rebuilt only when missing from the engine.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
-ROOTFS_TAR=$QI_STATE_DIR/rootfs/debian-12-minbase.tar
+# Bump when the rootfs changes: an image of an older format is rebuilt.
+BASE_FORMAT=2
+ROOTFS_TAR=$QI_STATE_DIR/rootfs/debian-12-minbase-v$BASE_FORMAT.tar
+base_format() { docker image inspect -f '{{ index .Config.Labels "io.qi-convergence.base-format" }}' "$1" 2>/dev/null || true; }
 
-if ! docker image inspect "$QI_BASE_IMAGE" >/dev/null 2>&1; then
+if [[ $(base_format "$QI_BASE_IMAGE") != "$BASE_FORMAT" ]]; then
   if [[ ! -s $ROOTFS_TAR ]]; then
     mirror=$(debian_mirror)
     say "debootstrap Debian 12 minbase (log $QI_LOG_DIR/debootstrap.log)"
     dir=$(mktemp -d "$QI_STATE_DIR/rootfs.XXXX")
     trap 'rm -rf "$dir"' EXIT
-    debootstrap --variant=minbase --include=python3,ca-certificates bookworm "$dir" "$mirror" \
+    debootstrap --variant=minbase --include=python3,ca-certificates,sudo bookworm "$dir" "$mirror" \
       >"$QI_LOG_DIR/debootstrap.log" 2>&1 \
       || die "debootstrap cannot reach the Debian mirror $mirror: $(grep -E '^[EW]:' "$QI_LOG_DIR/debootstrap.log" | tail -n 1) (log $QI_LOG_DIR/debootstrap.log)"
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
@@ -20,10 +23,11 @@ if ! docker image inspect "$QI_BASE_IMAGE" >/dev/null 2>&1; then
     rm -rf "$dir"; trap - EXIT
   fi
   say "importing $QI_BASE_IMAGE"
-  docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' "$ROOTFS_TAR" "$QI_BASE_IMAGE" >/dev/null
+  docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' -c "LABEL io.qi-convergence.base-format=$BASE_FORMAT" \
+    "$ROOTFS_TAR" "$QI_BASE_IMAGE" >/dev/null
 fi
 
-if ! docker image inspect "$QI_SYSTEMD_IMAGE" >/dev/null 2>&1; then
+if [[ $(base_format "$QI_SYSTEMD_IMAGE") != "$BASE_FORMAT" ]]; then
   say "building $QI_SYSTEMD_IMAGE"
   name=qi-build-systemd-$$
   trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT

@@ -1,31 +1,37 @@
-// A small Node.js service in the legacy QI layout: configured by environment and an optional config file.
+// A small Node.js service as the GPII nodejs role ran it: its port comes from NODEJS_HELLO_TCP_PORT.
+// Written for Node.js 4 (the version its .qi.yml asks for).
 'use strict';
-const http = require('http');
-const fs = require('fs');
+var http = require('http');
+var fs = require('fs');
+var ms = require('ms');
+var reply = require('./reply');
 
-const port = parseInt(process.env.PORT || '8080', 10);
-const greeting = process.env.GREETING || 'Hello';
-const configFile = process.env.CONFIG_FILE || '/etc/nodejs-hello/motd.txt';
+var port = parseInt(process.env.NODEJS_HELLO_TCP_PORT, 10);
+if (!port) {
+  console.error('NODEJS_HELLO_TCP_PORT is not set: the nodejs role exports it to the service');
+  process.exit(1);
+}
+var configFile = process.env.CONFIG_FILE || '/etc/nodejs-hello/motd.txt';
+var started = Date.now();
 
 function motd() {
   try { return fs.readFileSync(configFile, 'utf8').trim(); } catch (e) { return ''; }
 }
 
-const server = http.createServer((req, res) => {
+var server = http.createServer(function (req, res) {
   if (req.url === '/healthz') {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     return res.end('ok\n');
   }
-  const body = { greeting, motd: motd(), env: process.env.NODE_ENV || '', pid: process.pid };
   res.writeHead(200, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body) + '\n');
+  res.end(JSON.stringify(reply(process.env, motd(), ms(Date.now() - started))) + '\n');
 });
 
-server.listen(port, () => console.log(`nodejs-hello listening on ${port}`));
+server.listen(port, function () { console.log('nodejs-hello listening on ' + port + ' (node ' + process.version + ')'); });
 
 // Lifecycle conformance: finish in-flight requests, then exit when the platform asks.
-process.on('SIGTERM', () => {
+process.on('SIGTERM', function () {
   console.log('SIGTERM: shutting down');
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 5000).unref();
+  server.close(function () { process.exit(0); });
+  setTimeout(function () { process.exit(0); }, 5000).unref();
 });

@@ -4,8 +4,10 @@
 """Build an app image by running the app's OWN provisioning playbook against a build container.
 
 cache hit (an image carries the fingerprint) -> reuse; miss -> container from the base image, source copied
-where the provisioning expects it, ansible-playbook with the phases as tags, clean-up, commit, push.
-The build container is removed whatever happens; a failed build tags nothing.
+where the provisioning expects it, ansible-playbook with the phases as tags (a .qi.yml-only app gets the play
+the QI Vagrantfile generated), the .qi.yml setup commands as the app user, clean-up, commit, the QI test
+commands against the image, push. The build container is removed whatever happens; a failed build or a
+failed test tags and pushes nothing.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,37 +25,42 @@ import tarfile
 import tempfile
 import uuid
 
+from ansible_collections.qi.convergence.plugins.module_utils.app_tests import run_tests
+from ansible_collections.qi.convergence.plugins.module_utils.build_roles import resolve_roles
+from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import desktop_base
 from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_client, docker_errors
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint, SKIP_DIRS
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
+from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import collection_role_dir, find_role
+from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import CA_FILE, NPMRC, host_settings
 
-BUILD_FORMAT = 1
-CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /var/lib/apt/lists/* /var/cache/apt/*.bin "
+BUILD_FORMAT = 2
+SUDOERS = "/etc/sudoers.d/qi-build"
+CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /var/cache/apt/*.bin "
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
-           "/var/log/dpkg.log /root/.npm /root/.cache")
+           "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn %s %s %s" % (SUDOERS, NPMRC, CA_FILE))
+CONTROLLER = "qi_controller"
+SETUP_ENV = {"npm_config_cache": "/tmp/qi-npm-cache", "YARN_CACHE_FOLDER": "/tmp/qi-yarn-cache"}
 
 
-def _role_dirs(spec, roles_paths):
-    """Find the folders of the roles the playbook uses, for the fingerprint."""
-    found = []
-    for role in spec["build"]["roles"]:
-        parts = role.split(".")
-        candidates = [os.path.join(p, role) for p in roles_paths]
-        if len(parts) == 3:
-            candidates += [os.path.join(p, "ansible_collections", parts[0], parts[1], "roles", parts[2])
-                           for p in roles_paths]
-        found += [c for c in candidates if os.path.isdir(c)][:1]
-    return found
+def _fingerprint_role_dirs(spec, roles_paths, collections_paths, role_map):
+    build, found = spec["build"], []
+    for role in build["roles"]:
+        hit = find_role(role, roles_paths, collections_paths, build["requirements"], role_map)
+        if hit:
+            found.append(hit[1] if hit[0] != "substituted" else collection_role_dir(hit[1], collections_paths))
+    return [d for d in found if d]
 
 
-def build_fingerprint(spec, base_id, roles_paths, overrides, phases):
+def build_fingerprint(spec, base_id, role_dirs, extra_vars, phases):
     build = spec["build"]
-    paths = [spec["source"]["dir"], build["playbook"]] + build["vars_files"] + _role_dirs(spec, roles_paths)
+    paths = [spec["source"]["dir"]] + ([build["playbook"]] if build["playbook"] else []) + build["vars_files"] \
+        + role_dirs
     values = {
-        "format": BUILD_FORMAT, "base": base_id, "phases": phases, "overrides": overrides,
-        "run": spec["run"], "health": spec["health"], "dest": spec["source"]["dest"],
-        "setup": build["setup"],
+        "format": BUILD_FORMAT, "base": base_id, "phases": phases, "vars": extra_vars, "roles": build["roles"],
+        "run": spec["run"], "health": spec["health"], "dest": spec["source"]["dest"], "setup": build["setup"],
+        "tests": spec["tests"], "env_runtime": spec["env_runtime"],
         # The metadata the commit derives from the spec: a change in how it is derived must rebuild too.
         "config": commit_config(spec, 1, 1, "", ""),
     }
@@ -70,12 +77,25 @@ def _source_tar(src, dest):
     return buf.getvalue()
 
 
-def _exec(container, cmd, user="root", what="command"):
-    res = container.exec_run(["/bin/sh", "-c", cmd], user=user)
+def _files_tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path, data, mode in files:
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _exec(container, cmd, user="root", what="command", workdir=None, env=None, log=None):
+    res = container.exec_run(["/bin/sh", "-c", cmd], user=user, workdir=workdir, environment=env)
+    out = res.output.decode("utf-8", "replace")
+    if log is not None:
+        log.write(out)
     if res.exit_code != 0:
-        out = res.output.decode("utf-8", "replace").strip()[-2000:]
-        raise QiError("%s failed in the build container (exit %d): %s" % (what, res.exit_code, out))
-    return res.output.decode("utf-8", "replace").strip()
+        tail = "\n".join(out.strip().splitlines()[-20:])
+        raise QiError("%s failed in the build container (exit %d):\n%s" % (what, res.exit_code, tail))
+    return out.strip()
 
 
 def _inventory(spec, container_name, extra_vars):
@@ -84,8 +104,8 @@ def _inventory(spec, container_name, extra_vars):
         "ansible_connection": "community.docker.docker",
         "ansible_host": container_name,
         "ansible_python_interpreter": "/usr/bin/python3",
-        # The build container is entered as root and has no sudo; su is in every base image.
-        "ansible_become_method": "su",
+        # Root in the container, sudo from the base image: become_user works for nologin users too.
+        "ansible_become_method": "sudo",
     }
     groups = {}
     for pattern in spec["build"]["hosts"]:
@@ -93,7 +113,17 @@ def _inventory(spec, container_name, extra_vars):
             name = name.strip().lstrip("!&")
             if name and name not in ("all", "localhost", "127.0.0.1") and re.match(r"^[A-Za-z0-9_.-]+$", name):
                 groups[name] = {"hosts": {"localhost": None}}
-    return {"all": {"hosts": {"localhost": host}, "vars": extra_vars, "children": groups}}
+    # The legacy plays name the container "localhost"; the controller needs a name of its own.
+    controller = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    return {"all": {"hosts": {"localhost": host, CONTROLLER: controller}, "vars": extra_vars, "children": groups}}
+
+
+def _generated_playbook(spec, path):
+    """The play the QI Vagrantfile generated for a .qi.yml project, with the collection's roles."""
+    play = [{"name": "Provision %s as the QI Vagrantfile did" % spec["name"], "hosts": "localhost", "user": "root",
+             "vars": spec["build"]["vars"], "roles": spec["build"]["roles"]}]
+    with open(path, "w") as f:
+        json.dump(play, f)
 
 
 def _failure_lines(log_path):
@@ -108,8 +138,20 @@ def _failure_lines(log_path):
     return out or lines[-15:]
 
 
-def run_playbook(spec, container_name, phases, extra_vars, collections_path, roles_paths, log_path):
-    build = spec["build"]
+def _warn_unmatched_phases(log_path, phases):
+    with open(log_path, "r", errors="replace") as f:
+        text = f.read()
+    if phases and "TASK [" not in text:
+        return ["no task of the provisioning playbook is tagged %s: the build ran nothing" % ", ".join(phases)]
+    return []
+
+
+# The lines of the nested run shown live: task names and their outcome.
+_SHOWN = ("PLAY [", "TASK [", "changed:", "ok:", "fatal:", "failed:", "skipping:", "[WARNING]", "[ERROR]")
+
+
+def run_playbook(spec, playbook, container_name, phases, extra_vars, collections_path, roles_paths, log_path,
+                 progress=None):
     workdir = tempfile.mkdtemp(prefix="qi-build-")
     try:
         inv = os.path.join(workdir, "inventory.json")
@@ -121,7 +163,7 @@ def run_playbook(spec, container_name, phases, extra_vars, collections_path, rol
         exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
         if not os.path.exists(exe):
             exe = shutil.which("ansible-playbook") or "ansible-playbook"
-        cmd = [exe, "-i", inv, build["playbook"], "-e", "@" + evars]
+        cmd = [exe, "-i", inv, playbook, "-e", "@" + evars]
         if phases:
             cmd += ["--tags", ",".join(phases)]
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
@@ -130,15 +172,22 @@ def run_playbook(spec, container_name, phases, extra_vars, collections_path, rol
         if collections_path:
             env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
         env["ANSIBLE_ROLES_PATH"] = ":".join(roles_paths)
-        with open(log_path, "w") as log:
-            log.write("$ %s\n" % " ".join(cmd))
+        with open(log_path, "a") as log:
+            log.write("$ ANSIBLE_ROLES_PATH=%s %s\n" % (env["ANSIBLE_ROLES_PATH"], " ".join(cmd)))
             log.flush()
-            rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=os.path.dirname(build["playbook"]),
-                                 env=env)
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    cwd=os.path.dirname(playbook),
+                                    env=env, universal_newlines=True, errors="replace")
+            for line in proc.stdout:
+                log.write(line)
+                if progress and line.startswith(_SHOWN):
+                    progress("%s: %s" % (spec["name"], line.rstrip().rstrip("*").rstrip()))
+            rc = proc.wait()
         if rc != 0:
+            shown = os.path.relpath(playbook, spec["app_dir"]) if spec["build"]["playbook"] else "the generated play"
             raise QiError("provisioning playbook %s failed (exit %d); build log %s:\n%s" % (
-                os.path.relpath(build["playbook"], spec["app_dir"]), rc, log_path,
-                "\n".join(_failure_lines(log_path))))
+                shown, rc, log_path, "\n".join(_failure_lines(log_path))))
+        return _warn_unmatched_phases(log_path, phases)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -161,28 +210,48 @@ def _push(client, repo, tag, auth):
     return digest
 
 
-def build_image(params, spec, check_mode=False):
-    """Build (or reuse) and push the image of spec; return the module result dict."""
-    client = docker_client(params.get("docker_host"))
+def _extra_vars(spec, params):
+    extra = dict(spec["build"]["overrides"])
+    extra.update(params["overrides"] or {})
+    if not spec["build"]["generated"]:
+        extra.update(spec["build"]["vars"])
+    extra["qi_container"] = True
+    extra["nodejs_app_controller"] = CONTROLLER
+    if params.get("rpm_map"):
+        extra["nodejs_app_rpm_map"] = params["rpm_map"]
+    return extra
+
+
+def _paths(params):
+    return ([p for p in (params.get("roles_path") or "").split(":") if p],
+            [p for p in (params.get("collections_path") or "").split(":") if p])
+
+
+def build_image(params, spec, check_mode=False, client=None, progress=None):
+    """Build (or reuse), test and push the image of spec; return the module result dict."""
+    client = client or docker_client(params.get("docker_host"))
     base = params["base_image"] or spec["build"]["base_image"]
+    messages = []
     try:
         base_image = client.images.get(base)
     except docker_errors():
         raise QiError("base image %s is not in the Docker engine (run 'make setup' to build it)" % base)
+    if spec["env_runtime"] == "linux-desktop":
+        base_image = desktop_base(client, base_image, progress or messages.append) if not check_mode else base_image
     phases = params["phases"] or spec["build"]["phases"]
-    overrides = dict(spec["build"]["overrides"])
-    overrides.update(params["overrides"] or {})
-    extra_vars = dict(overrides, qi_container=True)
-    roles_paths = [os.path.join(os.path.dirname(spec["build"]["playbook"]), "roles")] + \
-        [p for p in (params["collections_path"] or "").split(":") if p]
-    fp = build_fingerprint(spec, base_image.id, roles_paths, extra_vars, phases)
+    extra_vars = _extra_vars(spec, params)
+    user_roles, collections = _paths(params)
+    app_roles = [os.path.join(os.path.dirname(spec["build"]["playbook"]), "roles")] if spec["build"]["playbook"] else []
+    role_dirs = _fingerprint_role_dirs(spec, user_roles + app_roles, collections, params.get("role_map"))
+    fp = build_fingerprint(spec, base_image.id, role_dirs, dict(extra_vars, **spec["build"]["vars"]), phases)
     repo = "%s/%s" % (params["registry"], spec["name"]) if params["registry"] else spec["name"]
     tag = fp[:16]
     ref = "%s:%s" % (repo, tag)
     auth = None
     if params.get("registry_username"):
         auth = {"username": params["registry_username"], "password": params["registry_password"]}
-    result = {"changed": False, "fingerprint": fp, "image_tag": ref, "cache_hit": False, "pushed": False}
+    result = {"name": spec["name"], "changed": False, "fingerprint": fp, "image_tag": ref, "cache_hit": False,
+              "pushed": False, "service": spec["service"], "roles": [], "tests": None, "messages": messages}
 
     existing = None
     try:
@@ -191,13 +260,29 @@ def build_image(params, spec, check_mode=False):
         pass
     if existing is not None and existing.labels.get(FINGERPRINT_LABEL) == fp:
         result["cache_hit"] = True
+        result["tests"] = {"results": [{"command": c, "rc": 0, "output": "", "cached": True} for c in spec["tests"]],
+                           "reports": [], "cached": True}
     elif check_mode:
         result.update(changed=True, image=None, msg="would build %s" % ref)
         return result
     else:
-        _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag)
+        _say(progress, "%s: building %s from %s (log %s)" % (spec["name"], ref, base, os.path.join(
+            params["log_dir"], "build-%s.log" % spec["name"])))
+        _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, result, progress)
         existing = client.images.get(ref)
         result["changed"] = True
+        if spec["tests"]:
+            _say(progress, "%s: testing the image: %s" % (spec["name"], "; ".join(spec["tests"])))
+        try:
+            result["tests"] = run_tests(client, ref, spec, params["log_dir"], params.get("test_timeout") or 1800)
+        except QiError as e:
+            # A failed test leaves no image behind under the fingerprint, so the next run tests again.
+            try:
+                client.images.remove(ref, force=True)
+            except docker_errors():
+                pass
+            e.outcome = getattr(e, "outcome", None)
+            raise
 
     if params["registry"] and params["push"]:
         digest = _registry_digest(client, ref)
@@ -216,23 +301,72 @@ def build_image(params, spec, check_mode=False):
     return result
 
 
-def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag):
+def _prepare(container, spec):
+    dest = spec["source"]["dest"]
+    _exec(container, "mkdir -p %s" % _quote(os.path.dirname(dest) or "/"), what="creating the source folder")
+    if not container.put_archive("/", _source_tar(spec["source"]["dir"], dest)):
+        raise QiError("copying the source into the build container failed")
+    npmrc, bundle = host_settings()
+    files = [(NPMRC, npmrc.encode("utf-8"), 0o644)] + ([(CA_FILE, bundle, 0o644)] if bundle else [])
+    _exec(container, "mkdir -p %s" % os.path.dirname(NPMRC), what="creating the npm config folder")
+    container.put_archive("/", _files_tar(files))
+    # QI's setup lines use sudo; the app user may, during the build only (the file is removed before commit).
+    _exec(container, "printf '%%s ALL=(ALL) NOPASSWD: ALL\\n' %s > %s && chmod 0440 %s"
+          % (_quote(spec["run"]["user"]), SUDOERS, SUDOERS), what="allowing sudo during the build")
+
+
+def _say(progress, line):
+    if progress:
+        progress(line)
+
+
+def _run_setup(container, spec, log, progress=None):
+    """The .qi.yml setup commands, in the app folder, as the app user, with sudo for the build only."""
+    user = spec["run"]["user"]
+    env = dict(SETUP_ENV, HOME=_exec(container, "getent passwd %s | cut -d: -f6" % _quote(user),
+                                     what="looking up the home of '%s'" % user) or "/tmp/qi-home")
+    for cmd in spec["build"]["setup"]:
+        log.write("\n$ %s   (setup, as %s in %s)\n" % (cmd, user, spec["source"]["dest"]))
+        _say(progress, "%s: setup: %s" % (spec["name"], cmd))
+        log.flush()
+        _exec(container, cmd, user=user, workdir=spec["source"]["dest"], env=env, log=log,
+              what="setup command '%s'" % cmd)
+
+
+def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, result, progress=None):
     name = "qi-build-%s-%s" % (spec["name"], uuid.uuid4().hex[:8])
     if not os.path.isdir(params["log_dir"]):
         os.makedirs(params["log_dir"])
     log_path = os.path.join(params["log_dir"], "build-%s.log" % spec["name"])
+    open(log_path, "w").close()
+    result["log"] = log_path
     container = None
+    workdir = tempfile.mkdtemp(prefix="qi-roles-")
     try:
         container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True,
                                           labels={"io.qi-convergence.build": spec["name"]})
-        dest = spec["source"]["dest"]
-        _exec(container, "mkdir -p %s" % _quote(os.path.dirname(dest) or "/"), what="creating the source folder")
-        if not container.put_archive("/", _source_tar(spec["source"]["dir"], dest)):
-            raise QiError("copying the source into the build container failed")
-        for cmd in spec["build"]["setup"]:
-            _exec(container, cmd, what="setup command '%s'" % cmd)
-        run_playbook(spec, name, phases, extra_vars, params["collections_path"],
-                     [os.path.join(os.path.dirname(spec["build"]["playbook"]), "roles")], log_path)
+        _prepare(container, spec)
+        playbook = spec["build"]["playbook"]
+        if spec["build"]["generated"]:
+            playbook = os.path.join(workdir, "qi-generated-playbook.yml")
+            _generated_playbook(spec, playbook)
+        user_roles, collections = _paths(params)
+        with open(log_path, "a") as log:
+            roles_paths, report, _dirs = resolve_roles(
+                dict(spec, build=dict(spec["build"], playbook=spec["build"]["playbook"])), workdir, user_roles,
+                collections, params.get("state_dir"), params.get("role_map"), lambda m: log.write(m + "\n"))
+            for r in report:
+                log.write("role %s: %s (%s)\n" % (r["role"], r["how"], r["source"]))
+        result["roles"] = report
+        for r in report:
+            _say(progress, "%s: role %s: %s (%s)" % (spec["name"], r["role"], r["how"], r["source"]))
+        result["messages"] += run_playbook(spec, playbook, name, phases, extra_vars, params["collections_path"],
+                                           roles_paths, log_path, progress)
+        with open(log_path, "a") as log:
+            if spec["build"]["setup"]:
+                _run_setup(container, spec, log, progress)
+            version = _exec(container, "command -v node >/dev/null && node --version || true", what="node --version")
+        result["node_version"] = version.lstrip("v") or None
         _exec(container, CLEANUP, what="clean-up")
         user = spec["run"]["user"]
         ids = _exec(container, "id -u %s && id -g %s" % (_quote(user), _quote(user)),
@@ -242,11 +376,13 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag):
             raise QiError("the run user '%s' is root; images must run as a non-root user" % user)
         base_env = dict(e.split("=", 1) for e in base_image.attrs["Config"].get("Env") or [] if "=" in e)
         created = datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"
-        conf = commit_config(spec, uid, gid, fp, created, base_env, params.get("revision"), params.get("version"))
+        conf = commit_config(spec, uid, gid, fp, created, base_env, params.get("revision"), params.get("version"),
+                             result.get("node_version"))
         container.commit(repository=repo, tag=tag, conf=conf)
     except docker_errors() as e:
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
     finally:
+        shutil.rmtree(workdir, ignore_errors=True)
         if container is not None:
             try:
                 container.remove(force=True)
@@ -256,3 +392,25 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag):
 
 def _quote(s):
     return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
+def build_all(params, check_mode=False, progress=None):
+    """Build every app of params' app_dir (or its one spec); the module/action result."""
+    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_apps
+    builds, specs = [], []
+    try:
+        specs = [params["spec"]] if params.get("spec") else read_apps(
+            params["app_dir"], collections_paths=[c for c in params["collections_path"].split(":") if c],
+            role_map=params["role_map"], rpm_map=params["rpm_map"])
+        client = docker_client(params.get("docker_host"))
+        for spec in specs:
+            if not params["test"]:
+                spec = dict(spec, tests=[])
+            builds.append(build_image(params, spec, check_mode=check_mode, client=client, progress=progress))
+    except QiError as e:
+        e.extra = {"builds": builds, "tests": getattr(e, "outcome", None),
+                   "failed_app": specs[len(builds)]["name"] if len(builds) < len(specs) else None}
+        raise
+    first = dict(builds[0])
+    first.pop("changed", None)
+    return dict(first, changed=any(b["changed"] for b in builds), builds=builds, specs=specs, spec=specs[0])

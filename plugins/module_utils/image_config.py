@@ -21,11 +21,22 @@ _HEALTH_PROBE = (
 )
 
 
+_TCP_PROBE = (
+    "import socket,sys\n"
+    "try:\n"
+    "    socket.create_connection(('127.0.0.1',%d),3).close()\n"
+    "except Exception:\n"
+    "    sys.exit(1)\n"
+)
+
+
 def healthcheck(health):
     if not health:
         return None
+    probe = _TCP_PROBE % health["port"] if health.get("tcp") else \
+        _HEALTH_PROBE % (health["port"], health["path"], health["status"])
     return {
-        "Test": ["CMD", "python3", "-c", _HEALTH_PROBE % (health["port"], health["path"], health["status"])],
+        "Test": ["CMD", "python3", "-c", probe],
         "Interval": 10 * SECOND,
         "Timeout": 5 * SECOND,
         "StartPeriod": max(5, health.get("initial_delay") or 0) * SECOND,
@@ -33,31 +44,38 @@ def healthcheck(health):
     }
 
 
-def labels(spec, fingerprint, created, revision=None, version=None):
+def labels(spec, fingerprint, created, revision=None, version=None, node_version=None):
+    git = spec["source"].get("git") or {}
     out = {
         "org.opencontainers.image.title": spec["name"],
         "org.opencontainers.image.version": version or fingerprint[:12],
         "org.opencontainers.image.created": created,
-        "org.opencontainers.image.source": (spec["source"].get("git") or {}).get("repo") or spec["app_dir"],
+        "org.opencontainers.image.source": git.get("repo") or spec["app_dir"],
         FINGERPRINT_LABEL: fingerprint,
     }
+    if git.get("branch"):
+        out["org.opencontainers.image.ref.name"] = git["branch"]
+    if node_version:
+        out["io.qi-convergence.node-version"] = node_version
     if revision:
         out["org.opencontainers.image.revision"] = revision
     return out
 
 
-def commit_config(spec, uid, gid, fingerprint, created, base_env=None, revision=None, version=None):
+def commit_config(spec, uid, gid, fingerprint, created, base_env=None, revision=None, version=None,
+                  node_version=None):
     """The container config to commit: what the app's Vagrant VM got from systemd, as image metadata."""
     run = spec["run"]
     env = dict(base_env or {})
     env.update(run["env"])
     conf = {
         "Entrypoint": None,
-        "Cmd": list(run["command"]) + list(run["args"]),
+        # A library (no start command) still gets a shell, so the image can be entered and tested.
+        "Cmd": (list(run["command"]) + list(run["args"])) or ["/bin/sh"],
         "WorkingDir": run["workdir"],
         "User": "%d:%d" % (uid, gid),
         "Env": ["%s=%s" % kv for kv in sorted(env.items())],
-        "Labels": labels(spec, fingerprint, created, revision, version),
+        "Labels": labels(spec, fingerprint, created, revision, version, node_version),
         "StopSignal": "SIGTERM",
     }
     if run.get("port"):

@@ -71,12 +71,14 @@ def _checksum(objs):
 
 
 def _probe(health, kind):
-    get = {"path": health["path"], "port": health["port"]}
+    # A service that declares no HTTP health endpoint is probed on its TCP port.
+    key, get = ("tcpSocket", {"port": health["port"]}) if health.get("tcp") else \
+        ("httpGet", {"path": health["path"], "port": health["port"]})
     if kind == "startup":
-        return {"httpGet": get, "periodSeconds": 2, "failureThreshold": 30, "timeoutSeconds": 3}
+        return {key: get, "periodSeconds": 2, "failureThreshold": 30, "timeoutSeconds": 3}
     if kind == "readiness":
-        return {"httpGet": get, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
-    return {"httpGet": get, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5,
+        return {key: get, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
+    return {key: get, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5,
             "initialDelaySeconds": health.get("initial_delay") or 0}
 
 

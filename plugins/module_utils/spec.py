@@ -1,91 +1,63 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read an app folder (legacy provisioning files and/or .qi.yml) into one normalised app spec.
+"""Read an app folder (its .qi.yml in either real shape and/or its legacy provisioning) into app specs.
 
-Precedence, later wins: provisioning vars files (those the playbook names, in order), play vars,
-then .qi.yml. Either the provisioning folder or .qi.yml alone is enough.
+One spec per app the .qi.yml declares (or one for a provisioning folder alone). Where both speak, .qi.yml
+wins over the provisioning variables, which are read as Ansible reads them (module_utils/provisioning.py).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import re
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.schema import Ctx
-from ansible_collections.qi.convergence.plugins.module_utils.spec_schema import LEGACY_VARS, QI_FILE
+from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_defaults_file
+from ansible_collections.qi.convergence.plugins.module_utils.provisioning import choose_playbook, read_provisioning
+from ansible_collections.qi.convergence.plugins.module_utils.qi_file import read_qi_file
+from ansible_collections.qi.convergence.plugins.module_utils.qi_schema import LEGACY_VARS
+from ansible_collections.qi.convergence.plugins.module_utils.rpm_map import translate_command
+from ansible_collections.qi.convergence.plugins.module_utils.validate import validate
 from ansible_collections.qi.convergence.plugins.module_utils.yaml_loader import load_file
 
-PLAYBOOK_NAMES = ("playbook.yml", "site.yml", "main.yml")
 DEFAULT_PHASES = ["install", "configure"]
 STACK_INTERPRETERS = {"nodejs": "node", "node": "node", "python": "python3"}
-_SIMPLE_VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-def _resolve_templates(variables):
-    """Expand '{{ name }}' references between plain variables, as Ansible would for the simple case."""
-    def expand(value, depth):
-        if isinstance(value, str) and "{{" in value and depth < 10:
-            def sub(m):
-                ref = variables.get(m.group(1))
-                return str(expand(ref, depth + 1)) if isinstance(ref, (str, int, float)) else m.group(0)
-            return _SIMPLE_VAR.sub(sub, value)
-        if isinstance(value, list):
-            return [expand(v, depth) for v in value]
-        return value
-    return dict((k, expand(v, 0)) for k, v in variables.items())
+# Where the QI Vagrantfile synced a flat .qi.yml project: its test commands name this path.
+QI_SYNC_DIR = "/home/vagrant/sync"
+GENERATED_ROLES = {"nodejs": ["qi.convergence.facts", "qi.convergence.nodejs_app"]}
+LEGACY_WANTED = tuple(LEGACY_VARS["properties"])
+_YARN = re.compile(r"(^|[\s;&|])yarn(\s|$)")
 
 
 def _rel(app_dir, path):
-    return os.path.relpath(path, app_dir) if path.startswith(app_dir) else path
+    return os.path.relpath(path, app_dir) if path and path.startswith(app_dir + os.sep) else path
 
 
-def _read_playbook(app_dir, playbook):
-    """Return (vars files, play vars, roles, hosts) named by a provisioning playbook."""
-    data = load_file(playbook)
-    ctx = Ctx(_rel(app_dir, playbook))
-    if not isinstance(data, list) or not data:
-        ctx.fail("expected a playbook: a list of plays")
-    base = os.path.dirname(playbook)
-    vars_files, play_vars, roles, hosts = [], {}, [], []
-    for i, play in enumerate(data):
-        pctx = ctx.child(data, i)
-        if not isinstance(play, dict):
-            pctx.fail("expected a play (a mapping), got %s" % type(play).__name__)
-        if "import_playbook" in play or "ansible.builtin.import_playbook" in play:
-            continue
-        hosts.append(str(play.get("hosts", "")))
-        vf = play.get("vars_files") or []
-        if not isinstance(vf, list):
-            pctx.child(play, "vars_files").fail("expected a list of file names")
-        for f in vf:
-            if not isinstance(f, str):
-                pctx.child(play, "vars_files").fail("expected file names, got %r" % (f,))
-            path = f if os.path.isabs(f) else os.path.join(base, f)
-            if "{{" not in f:
-                vars_files.append(os.path.normpath(path))
-        pv = play.get("vars") or {}
-        if not isinstance(pv, dict):
-            pctx.child(play, "vars").fail("expected a mapping")
-        play_vars.update(pv)
-        for r in play.get("roles") or []:
-            name = r if isinstance(r, str) else (r.get("role") or r.get("name")) if isinstance(r, dict) else None
-            if not isinstance(name, str):
-                pctx.child(play, "roles").fail("expected role names or mappings with 'role'")
-            roles.append(name)
-    return vars_files, play_vars, roles, hosts
+def _plain(value):
+    """Ansible's tagged values as plain JSON types."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
 
 
 def _read_requirements(app_dir, path):
     data = load_file(path)
-    ctx = Ctx(_rel(app_dir, path))
     if data is None:
         return []
     items = data.get("roles", []) if isinstance(data, dict) else data
     if not isinstance(items, list):
-        ctx.fail("expected a list of roles or a mapping with 'roles'")
+        raise QiError("expected a list of roles or a mapping with 'roles'", path=_rel(app_dir, path))
     out = []
     for i, item in enumerate(items):
         if isinstance(item, str):
@@ -93,38 +65,99 @@ def _read_requirements(app_dir, path):
         elif isinstance(item, dict) and (item.get("name") or item.get("src")):
             out.append(dict((k, str(v)) for k, v in item.items() if k in ("name", "src", "version", "scm")))
         else:
-            ctx.child(items, i).fail("expected a role name or a mapping with 'name' or 'src'")
+            raise QiError("expected a role name or a mapping with 'name' or 'src'", path=_rel(app_dir, path),
+                          key="[%d]" % i)
     return out
 
 
-def _find_playbook(prov_dir, explicit):
-    if explicit:
-        if not os.path.isfile(explicit):
-            raise QiError("playbook not found", path=explicit)
-        return explicit
-    for name in PLAYBOOK_NAMES:
-        path = os.path.join(prov_dir, name)
-        if os.path.isfile(path):
-            return path
-    return None
-
-
-def _legacy_vars(app_dir, files, play_vars):
-    merged, origin = {}, {}
-    for path in files:
-        if not os.path.isfile(path):
-            raise QiError("vars file named by the playbook does not exist", path=_rel(app_dir, path))
-        data = load_file(path)
-        if data is None:
+def _coerce_legacy(values, origin):
+    """Digit strings templating produced become numbers; empty values mean 'not set'; then the schema."""
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, str) and v.strip().isdigit() and k in ("nodejs_app_tcp_port", "nodejs_app_test_http_status_code"):
+            v = int(v)
+        if isinstance(v, str) and k in ("nodejs_app_git_clone", "nodejs_yarn_enabled"):
+            v = v.strip().lower() in ("true", "yes", "1", "on")
+        if v == "" or v is None:
             continue
-        if not isinstance(data, dict):
-            Ctx(_rel(app_dir, path)).fail("expected a mapping of variables")
-        checked = LEGACY_VARS.check(_resolve_templates(dict(data)), Ctx(_rel(app_dir, path)))
-        merged.update(checked)
-        origin.update(dict((k, _rel(app_dir, path)) for k in checked))
-    if play_vars:
-        merged.update(LEGACY_VARS.check(_resolve_templates(play_vars), Ctx("playbook vars")))
-    return _resolve_templates(merged)
+        out[k] = v
+    for k, v in out.items():
+        validate({k: v}, {"type": "object", "properties": {k: LEGACY_VARS["properties"][k]}}, origin.get(k, "?"))
+    return out
+
+
+def _env(value, where):
+    """The legacy NAME=value list (systemd Environment= style, quotes stripped) or a mapping, as a dict."""
+    if not value:
+        return {}
+    if isinstance(value, dict):
+        return dict((str(k), "" if v is None else str(v).lower() if isinstance(v, bool) else str(v))
+                    for k, v in value.items())
+    out = {}
+    for item in value:
+        name, _, val = str(item).partition("=")
+        if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
+            val = val[1:-1]
+        out[name.strip()] = val
+    return out
+
+
+def _legacy(app_dir, src_dir, qi, collections_paths, role_map):
+    """The provisioning of one app folder: playbook, values, files, roles, hosts, requirements."""
+    prov_dir = os.path.join(src_dir, "provisioning")
+    build = qi.get("build") or {}
+    playbook = choose_playbook(app_dir, prov_dir, build.get("playbook"))
+    req_path = os.path.join(prov_dir, "requirements.yml")
+    requirements = _read_requirements(app_dir, req_path) if os.path.isfile(req_path) else []
+    if not playbook:
+        vars_yml = os.path.join(prov_dir, "vars.yml")
+        if not os.path.isfile(vars_yml):
+            return None
+        values, files, roles, hosts, origin = {}, [vars_yml], [], [], {}
+        data = load_file(vars_yml) or {}
+        values = dict((k, v) for k, v in data.items() if k in LEGACY_WANTED) if isinstance(data, dict) else {}
+        origin = dict.fromkeys(values, _rel(app_dir, vars_yml))
+    else:
+        roles_paths = [os.path.join(os.path.dirname(playbook), "roles")]
+
+        def defaults(role):
+            return role_defaults_file(role, roles_paths, collections_paths, requirements, role_map)
+        values, files, roles, hosts, origin = read_provisioning(app_dir, playbook, LEGACY_WANTED, defaults)
+    for extra in build.get("vars_files") or []:
+        path = os.path.join(app_dir, extra)
+        if not os.path.isfile(path):
+            raise QiError("vars file named by build.vars_files does not exist", path=extra)
+        data = load_file(path) or {}
+        files.append(path)
+        for k in LEGACY_WANTED:
+            if k in data:
+                values[k], origin[k] = data[k], extra
+    values = _coerce_legacy(_plain(values), origin)
+    return {"playbook": playbook, "values": values, "files": files, "roles": roles, "hosts": hosts,
+            "requirements": requirements}
+
+
+def _package_json(src_dir):
+    path = os.path.join(src_dir, "package.json")
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (IOError, OSError, ValueError):
+        return {}
+
+
+def _start_command(stack, script, src_dir):
+    if script:
+        interpreter = STACK_INTERPRETERS.get(stack)
+        return [interpreter] + script.split() if interpreter else ["/bin/sh", "-c", script]
+    pkg = _package_json(src_dir)
+    start = (pkg.get("scripts") or {}).get("start") if isinstance(pkg.get("scripts"), dict) else None
+    if isinstance(start, str) and start.strip():
+        return ["/bin/sh", "-c", start.strip()]
+    if isinstance(pkg.get("main"), str) and stack in ("nodejs", "node"):
+        return ["node", pkg["main"]]
+    return []
 
 
 def _parse_endpoint(endpoint):
@@ -137,133 +170,202 @@ def _parse_endpoint(endpoint):
     return endpoint, None
 
 
-def _command(stack, script, app_dir_ctx):
-    if not script:
-        return []
-    interpreter = STACK_INTERPRETERS.get(stack)
-    if interpreter:
-        return [interpreter] + script.split()
-    return ["/bin/sh", "-c", script]
+def _templated(commands, variables, where):
+    """Render {{ }} in setup/test commands with the app's own keys, as the QI playbook did."""
+    if not any("{{" in c for c in commands):
+        return list(commands)
+    try:
+        from ansible.template import Templar, trust_as_template
+        from ansible.errors import AnsibleError
+    except ImportError:
+        raise QiError("templated commands need ansible-core on the controller's Python", **where)
+    templar = Templar(variables=variables)
+    out = []
+    for c in commands:
+        try:
+            out.append(str(templar.template(trust_as_template(c))))
+        except AnsibleError as e:
+            raise QiError("'%s' cannot be templated: %s" % (c, str(e).splitlines()[0]), **where)
+    return out
 
 
-def read_app(app_dir, qi_file=None, playbook=None, vars_files=None):
-    """Return the normalised app spec of app_dir; raise QiError naming the culprit on bad input."""
+def _where(qi_path, prefix, key):
+    return {"path": qi_path, "key": (prefix + "." if prefix else "") + key}
+
+
+def read_apps(app_dir, qi_file=None, collections_paths=(), role_map=None, rpm_map=None):
+    """Return the specs of every app in app_dir; raise QiError naming the culprit on bad input."""
     app_dir = os.path.abspath(app_dir)
     if not os.path.isdir(app_dir):
         raise QiError("app folder does not exist or is not a folder", path=app_dir)
-    prov_dir = os.path.join(app_dir, "provisioning")
     qi_path = qi_file or os.path.join(app_dir, ".qi.yml")
-    pb_path = _find_playbook(prov_dir, playbook and os.path.join(app_dir, playbook))
-    explicit_vars = [os.path.join(app_dir, v) for v in (vars_files or [])]
-
-    qi = {}
+    entries = []
     if os.path.isfile(qi_path):
-        raw = load_file(qi_path)
-        qi = QI_FILE.check(raw, Ctx(_rel(app_dir, qi_path))) if raw is not None else {}
+        entries = read_qi_file(qi_path, _rel(app_dir, qi_path))
     elif qi_file:
         raise QiError(".qi.yml file not found", path=qi_file)
-    qb = qi.get("build", {})
-    if qb.get("playbook"):
-        pb_path = _find_playbook(prov_dir, os.path.join(app_dir, qb["playbook"]))
-
-    files, play_vars, roles, hosts = [], {}, [], []
-    if pb_path:
-        files, play_vars, roles, hosts = _read_playbook(app_dir, pb_path)
-    elif os.path.isfile(os.path.join(prov_dir, "vars.yml")):
-        files = [os.path.join(prov_dir, "vars.yml")]
-    files += [p for p in explicit_vars + [os.path.join(app_dir, v) for v in qb.get("vars_files", [])] if p not in files]
-    legacy = _legacy_vars(app_dir, files, play_vars)
-    req_path = os.path.join(prov_dir, "requirements.yml")
-    requirements = _read_requirements(app_dir, req_path) if os.path.isfile(req_path) else []
-
-    if not pb_path and not qi and not legacy:
-        raise QiError("no provisioning/playbook.yml, provisioning/vars.yml or .qi.yml found; "
-                      "expected at least one of them", path=app_dir)
-    return _normalise(app_dir, qi, legacy, pb_path, files, roles, hosts, requirements,
-                      [p for p in (qi_path,) if os.path.isfile(p)])
+    shown_qi = _rel(app_dir, qi_path) if entries else None
+    if not entries:
+        legacy = _legacy(app_dir, app_dir, {}, collections_paths, role_map)
+        if legacy is None:
+            raise QiError("no .qi.yml and no provisioning playbook (%s) or provisioning/vars.yml; expected at "
+                          "least one of them" % ", ".join(("playbook.yml", "site.yml", "docker.yml")), path=app_dir)
+        return [_normalise(app_dir, app_dir, {}, "", None, legacy, rpm_map)]
+    specs = []
+    for qi, prefix, _line in entries:
+        src = (qi.get("folder") or {}).get("src") or "."
+        src_dir = os.path.normpath(os.path.join(app_dir, src))
+        if not os.path.isdir(src_dir) or not (src_dir + os.sep).startswith(app_dir + os.sep):
+            raise QiError("folder.src must be a folder inside the app folder", **_where(shown_qi, prefix, "folder.src"))
+        legacy = _legacy(app_dir, src_dir, qi, collections_paths, role_map)
+        specs.append(_normalise(app_dir, src_dir, qi, prefix, shown_qi, legacy, rpm_map))
+    return specs
 
 
-def _normalise(app_dir, qi, legacy, pb_path, files, roles, hosts, requirements, read_qi):
-    qb, qr, qh, qd = (qi.get(k, {}) for k in ("build", "run", "health", "deploy"))
-    name = qi.get("app_name") or legacy.get("nodejs_app_name")
+def read_app(app_dir, **kwargs):
+    """The first (usually only) app of app_dir."""
+    return read_apps(app_dir, **kwargs)[0]
+
+
+def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
+    lv = legacy["values"] if legacy else {}
+    qb, qr, qh, qk = (qi.get(k) or {} for k in ("build", "run", "health", "kubernetes"))
+    where = dict(path=qi_path or (legacy["playbook"] and _rel(app_dir, legacy["playbook"])) or "provisioning")
+    name = qi.get("app_name") or lv.get("nodejs_app_name")
     if not name:
-        raise QiError("no application name: set app_name in .qi.yml or nodejs_app_name in provisioning/vars.yml",
-                      path=_rel(app_dir, read_qi[0]) if read_qi else "provisioning/vars.yml", key="app_name")
-    is_node = "nodejs_app_name" in legacy or "nodejs_version" in legacy
-    stack = qi.get("software_stack") or ("nodejs" if is_node else "generic")
-    stack_version = qi.get("software_stack_version") or legacy.get("nodejs_version")
-    install_dir = qb.get("source_dest") or legacy.get("nodejs_app_install_dir") or "/opt/%s" % name
-    port = qi.get("app_tcp_port") or legacy.get("nodejs_app_tcp_port")
-    script = qi.get("app_start_script") or legacy.get("nodejs_app_start_script")
-    command = qr.get("command") or _command(stack, script, app_dir)
-    if not command:
-        raise QiError("no start command: set app_start_script or run.command in .qi.yml "
-                      "(or nodejs_app_start_script in provisioning/vars.yml)",
-                      path=_rel(app_dir, read_qi[0]) if read_qi else "provisioning/vars.yml", key="app_start_script")
-    env = dict(legacy.get("nodejs_app_env_vars", {}))
-    env.update(qr.get("env", {}))
-    user = qr.get("user") or legacy.get("nodejs_app_username") or name
-    legacy_path, legacy_port = _parse_endpoint(legacy.get("nodejs_app_test_http_endpoint"))
-    health_path = qh.get("path") or legacy_path
-    if health_path:
-        health_path = _parse_endpoint(health_path)[0]
-    health = None
-    if health_path or qh:
-        health = {
-            "path": health_path or "/",
-            "port": qh.get("port") or legacy_port or port,
-            "status": qh.get("status") or legacy.get("nodejs_app_test_http_status_code") or 200,
-            "text": qh.get("text", legacy.get("nodejs_app_test_string")),
-            "initial_delay": qh.get("initial_delay", 0),
-        }
-        if not health["port"]:
-            raise QiError("a health check needs a port: set app_tcp_port or health.port", key="health.port",
-                          path=_rel(app_dir, read_qi[0]) if read_qi else None)
-    git = None
-    if legacy.get("nodejs_app_git_clone"):
-        git = {"repo": legacy.get("nodejs_app_git_repo"), "branch": legacy.get("nodejs_app_git_branch", "master")}
+        raise QiError("no application name: set app_name in .qi.yml or nodejs_app_name in the provisioning vars",
+                      key=(prefix + "." if prefix else "") + "app_name", **where)
+    uses_node = any(r in ("nodejs", "qi.convergence.nodejs_app") for r in (legacy or {}).get("roles", []))
+    # QI ran only Node.js apps: a .qi.yml without software_stack is one.
+    stack = qi.get("software_stack") or ("nodejs" if qi or uses_node or "nodejs_app_name" in lv else "generic")
+    version = qi.get("software_stack_version", lv.get("nodejs_version"))
+    generated = not (legacy and legacy["playbook"])
+    if generated and stack not in GENERATED_ROLES:
+        raise QiError("software_stack '%s' has no built-in provisioning; add a provisioning playbook "
+                      "(provisioning/playbook.yml) or use software_stack: nodejs" % stack,
+                      **_where(qi_path, prefix, "software_stack"))
+    dest = ((qi.get("folder") or {}).get("dest") or qb.get("source_dest") or lv.get("nodejs_app_install_dir")
+            or (QI_SYNC_DIR if qi and not prefix and generated else "/opt/%s" % name))
+    port = qi.get("app_tcp_port") or lv.get("nodejs_app_tcp_port")
+    script = qi.get("app_start_script") or lv.get("nodejs_app_start_script")
+    command = qr.get("command") or _start_command(stack, script, src_dir)
+    if isinstance(command, str):
+        command = ["/bin/sh", "-c", command]
+    if "deploy" in qi:
+        service = qi["deploy"]
+    elif "app_start_service" in qi:
+        service = qi["app_start_service"]
+    else:
+        service = bool(command) and not qi
+    service = bool(service) or bool(qk)
+    if service and not command:
+        raise QiError("a service needs a start command: set app_start_script (or run.command), or give "
+                      "package.json a scripts.start or main", **_where(qi_path or where["path"], prefix,
+                                                                         "app_start_script"))
+    if service and not port:
+        raise QiError("a service needs a port: set app_tcp_port", **_where(qi_path or where["path"], prefix,
+                                                                          "app_tcp_port"))
+    env = _env(lv.get("nodejs_app_env_vars"), where)
+    if port and stack == "nodejs":
+        # The real nodejs role exported this to the service; real apps refuse to start without it.
+        env.setdefault("%s_TCP_PORT" % name.upper().replace("-", "_"), str(port))
+    env.update(_env(qr.get("env"), where))
+    user = qr.get("user") or lv.get("nodejs_app_username") or ("nodejs" if stack == "nodejs" else name)
+    health = _health(qh, lv, port, service, qi_path, prefix)
+    variables = dict(qi)
+    raw_setup = _templated(qi.get("setup") or [], variables, _where(qi_path, prefix, "setup"))
+    setup = [translate_command(c, rpm_map, _where(qi_path, prefix, "setup[%d]" % i)) for i, c in enumerate(raw_setup)]
+    role_commands = lv.get("nodejs_app_commands")
+    if not generated and role_commands == raw_setup:
+        # The provisioning maps setup into the role (nodejs_app_commands: "{{ setup }}"): it runs them.
+        setup = []
+    tests = _templated((qi.get("commands") or []) + (qi.get("test_cmds") or []), variables,
+                       _where(qi_path, prefix, "commands" if "commands" in qi else "test_cmds"))
+    branches = qi.get("git_branches") or ([qi["git_branch"]] if qi.get("git_branch") else [])
+    wants_yarn = any(_YARN.search(c) for c in setup + tests) or bool(lv.get("nodejs_yarn_enabled"))
+    role_vars = {}
+    if generated:
+        role_vars = {"nodejs_app_name": name, "nodejs_app_install_dir": dest, "nodejs_app_git_clone": False,
+                     "nodejs_app_start_script": script or "", "nodejs_app_tcp_port": port or "",
+                     "nodejs_app_username": user, "nodejs_yarn_enabled": wants_yarn}
+    if role_commands and not generated:
+        translated = [translate_command(c, rpm_map, {"path": where["path"], "key": "nodejs_app_commands[%d]" % i})
+                      for i, c in enumerate(role_commands)]
+        if translated != role_commands:
+            role_vars["nodejs_app_commands"] = translated
+    if version is not None:
+        role_vars["nodejs_version"] = str(version)
+    elif not generated and wants_yarn:
+        role_vars["nodejs_yarn_enabled"] = True
+    files = ([qi_path] if qi_path else []) + [_rel(app_dir, p) for p in
+                                               ([legacy["playbook"]] if legacy and legacy["playbook"] else [])
+                                               + (legacy["files"] if legacy else [])]
     return {
         "name": name,
         "app_dir": app_dir,
-        "stack": {"name": stack, "version": str(stack_version) if stack_version is not None else None},
+        "stack": {"name": stack, "version": str(version) if version is not None else None},
         "env_runtime": qi.get("env_runtime", "linux"),
-        "source": {"dir": app_dir, "dest": install_dir, "git": git},
+        "source": {"dir": src_dir, "dest": dest,
+                   "git": {"repo": qi.get("git_repository") or lv.get("nodejs_app_git_repo"),
+                           "branch": branches[0] if branches else lv.get("nodejs_app_git_branch")}},
         "build": {
-            "playbook": pb_path,
-            "vars_files": files,
-            "roles": roles,
-            "hosts": hosts,
-            "requirements": requirements,
+            "playbook": legacy["playbook"] if legacy else None,
+            "generated": generated,
+            "vars_files": legacy["files"] if legacy else [],
+            "roles": GENERATED_ROLES[stack] if generated else legacy["roles"],
+            "hosts": ["localhost"] if generated else legacy["hosts"],
+            "requirements": legacy["requirements"] if legacy else [],
             "phases": qb.get("phases") or list(DEFAULT_PHASES),
             "base_image": qb.get("base_image"),
-            "setup": qi.get("setup", []),
+            "setup": setup,
+            "vars": role_vars,
             "overrides": qb.get("overrides", {}),
         },
         "run": {
             "command": command,
-            "args": qr.get("args", []),
-            "workdir": qr.get("workdir") or install_dir,
+            "args": qr.get("args", []) if isinstance(qr.get("args", []), list) else [qr["args"]],
+            "workdir": qr.get("workdir") or dest,
             "user": user,
-            "group": legacy.get("nodejs_app_groupname") or user,
+            "group": lv.get("nodejs_app_groupname") or user,
             "port": port,
             "env": env,
             "writable_paths": qr.get("writable_paths", ["/tmp"]),
         },
         "health": health,
+        "service": service,
         "deploy": {
-            "replicas": qd.get("replicas", 1),
-            "service_type": qd.get("service_type", "ClusterIP"),
-            "resources": qd.get("resources") or {"requests": {"cpu": "50m", "memory": "64Mi"},
+            "replicas": qk.get("replicas", 1),
+            "service_type": qk.get("service_type", "ClusterIP"),
+            "resources": qk.get("resources") or {"requests": {"cpu": "50m", "memory": "64Mi"},
                                                  "limits": {"cpu": "500m", "memory": "256Mi"}},
-            "config_files": qd.get("config_files", []),
-            "secrets": qd.get("secrets", []),
-            "sidecars": qd.get("sidecars", []),
-            "init_containers": qd.get("init_containers", []),
-            "ingress": qd.get("ingress"),
-            "termination_grace_period": qd.get("termination_grace_period", 30),
-            "pre_stop_sleep": qd.get("pre_stop_sleep", 5),
+            "config_files": qk.get("config_files", []),
+            "secrets": qk.get("secrets", []),
+            "sidecars": qk.get("sidecars", []),
+            "init_containers": qk.get("init_containers", []),
+            "ingress": qk.get("ingress"),
+            "termination_grace_period": qk.get("termination_grace_period", 30),
+            "pre_stop_sleep": qk.get("pre_stop_sleep", 5),
         },
-        "tests": qi.get("test", []) + qi.get("test_cmds", []),
-        "service_name": qi.get("app_start_service"),
-        "read_files": [_rel(app_dir, p) for p in read_qi + ([pb_path] if pb_path else []) + files],
+        "tests": tests,
+        "publishers": qi.get("publishers", []),
+        "read_files": files,
     }
+
+
+def _health(qh, lv, port, service, qi_path, prefix):
+    legacy_path, legacy_port = _parse_endpoint(lv.get("nodejs_app_test_http_endpoint"))
+    path = qh.get("path") or legacy_path
+    if path:
+        path = _parse_endpoint(path)[0]
+    if path or qh:
+        health = {"path": path or "/", "port": qh.get("port") or legacy_port or port,
+                  "status": qh.get("status") or lv.get("nodejs_app_test_http_status_code") or 200,
+                  "text": qh.get("text", lv.get("nodejs_app_test_string")),
+                  "initial_delay": qh.get("initial_delay", 0)}
+        if not health["port"]:
+            raise QiError("a health check needs a port: set app_tcp_port or health.port",
+                          **_where(qi_path, prefix, "health.port"))
+        return health
+    if service and port:
+        return {"tcp": True, "port": port, "path": None, "status": None, "text": None, "initial_delay": 0}
+    return None

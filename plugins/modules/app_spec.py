@@ -12,14 +12,16 @@ module: app_spec
 short_description: Read an application's provisioning config and .qi.yml into one validated app spec
 version_added: 0.1.0
 description:
-  - Reads the legacy provisioning files of an application folder (C(provisioning/playbook.yml), the vars files
-    that playbook names such as C(provisioning/vars.yml), and C(provisioning/requirements.yml)) and its
-    Travis-like C(.qi.yml), validates them and returns one normalised application spec.
-  - Later sources win where both speak, in this order - vars files, play vars, C(.qi.yml). Either the
-    provisioning folder or C(.qi.yml) alone is enough.
-  - Errors name the file, the key path, the line where known, what was expected and, for unknown keys, the
+  - Reads an application folder - its C(.qi.yml) in either real shape (flat, or a list under C(apps:)) and/or its
+    legacy provisioning folder - and returns one validated, normalised spec per application.
+  - C(.qi.yml) is validated against the JSON Schema the collection ships (C(schemas/qi.schema.json)) with the
+    jsonschema library; errors name the file, line, key path, what was expected and, for an unknown key, the
     closest known key.
-  - The C(.qi.yml) schema is documented in C(docs/qi-yml.md) of the collection.
+  - The provisioning playbook (C(build.playbook), else C(provisioning/playbook.yml), C(site.yml), C(docker.yml))
+    is read with Ansible's own DataLoader and Templar - its C(vars_files) (templated names, relative paths),
+    play C(vars), the defaults of its roles and C(import_playbook) - with Ansible's precedence. A value that
+    stays undefined is an error naming its file and variable.
+  - Where both speak, C(.qi.yml) wins. The schema and every key are documented in C(docs/qi-yml.md).
 author:
   - qi.convergence developers (@qi-convergence)
 extends_documentation_fragment:
@@ -35,16 +37,22 @@ options:
   qi_file:
     description: The C(.qi.yml) file to read, when not C(APP_DIR/.qi.yml).
     type: path
-  playbook:
-    description: The provisioning playbook relative to O(app_dir), when not C(provisioning/playbook.yml).
+  collections_path:
+    description: Colon-separated collections paths, to find the defaults of collection roles a playbook uses.
     type: str
-  vars_files:
-    description: Extra vars files relative to O(app_dir), read after those the playbook names.
-    type: list
-    elements: str
-    default: []
+    default: ""
+  role_map:
+    description: Legacy role name to the collection role standing in for it, beside the built-in map.
+    type: dict
+    default: {}
+  rpm_map:
+    description: RPM package name to a list of Debian package names, beside the built-in map.
+    type: dict
+    default: {}
 requirements:
   - PyYAML
+  - jsonschema
+  - ansible-core on the controller (to read provisioning playbooks)
 """
 
 EXAMPLES = r"""
@@ -60,12 +68,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 specs:
-  description: The specs of O(app_dirs), in order.
-  returned: with app_dirs
+  description: The specs of every app of O(app_dir) or O(app_dirs), in order.
+  returned: success
   type: list
   elements: dict
 spec:
-  description: The normalised application spec.
+  description: The normalised spec of the first app of O(app_dir).
   returned: with app_dir
   type: dict
   contains:
@@ -103,40 +111,35 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.module_args import APP_SPEC
 from ansible_collections.qi.convergence.plugins.module_utils.yaml_loader import HAS_YAML
 
 try:
-    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_apps
 except ImportError:  # pragma: no cover - only without PyYAML
-    read_app = None
+    read_apps = None
     SPEC_IMPORT_ERROR = traceback.format_exc()
 else:
     SPEC_IMPORT_ERROR = None
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            app_dir=dict(type="path"),
-            app_dirs=dict(type="list", elements="path"),
-            qi_file=dict(type="path"),
-            playbook=dict(type="str"),
-            vars_files=dict(type="list", elements="str", default=[]),
-        ),
-        required_one_of=[("app_dir", "app_dirs")],
-        mutually_exclusive=[("app_dir", "app_dirs"), ("app_dirs", "qi_file"), ("app_dirs", "playbook")],
-        supports_check_mode=True,
-    )
-    if not HAS_YAML or read_app is None:
+    # The collection's action plugin of the same name runs this on the controller (Ansible's DataLoader and
+    # Templar read provisioning playbooks there); this entry point serves a direct module run.
+    module = AnsibleModule(supports_check_mode=True, **APP_SPEC)
+    if not HAS_YAML or read_apps is None:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=SPEC_IMPORT_ERROR)
     p = module.params
+    options = dict(collections_paths=[c for c in p["collections_path"].split(":") if c], role_map=p["role_map"],
+                   rpm_map=p["rpm_map"])
     try:
         if p["app_dirs"] is not None:
-            module.exit_json(changed=False, specs=[read_app(d, vars_files=p["vars_files"]) for d in p["app_dirs"]])
-        spec = read_app(p["app_dir"], qi_file=p["qi_file"], playbook=p["playbook"], vars_files=p["vars_files"])
+            specs = [s for d in p["app_dirs"] for s in read_apps(d, **options)]
+            module.exit_json(changed=False, specs=specs)
+        specs = read_apps(p["app_dir"], qi_file=p["qi_file"], **options)
     except QiError as e:
         module.fail_json(msg=str(e), file=e.path, key=e.key, line=e.line)
-    module.exit_json(changed=False, spec=spec)
+    module.exit_json(changed=False, spec=specs[0], specs=specs)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: container_image
-short_description: Build an application's container image by running its own provisioning playbook
+short_description: Build, test and push the images of an application folder from its own provisioning config
 version_added: 0.1.0
 description:
+  - With O(app_dir), builds every app the folder declares (a C(.qi.yml) with C(apps:) may declare several) in
+    one call; their results are in RV(builds).
   - Computes a fingerprint of everything that shapes the image (base image id, the app's playbook, vars
     files, the files of every role it uses, phases, container overrides, the source tree). When an image
     with that fingerprint exists it is reused and nothing changes.
@@ -20,6 +22,16 @@ description:
     included, mapped onto the container through the docker connection) with the phases as C(--tags) and
     O(overrides) plus C(qi_container=true) as extra vars, then commits the image with CMD, EXPOSE, a
     non-root USER, WORKDIR, ENV, HEALTHCHECK and OCI labels, tags it immutably and pushes it.
+  - A C(.qi.yml)-only app (no provisioning playbook) is built with the play the QI Vagrantfile generated - the
+    C(.qi.yml) keys mapped to the variables of the Node.js role, with roles M(qi.convergence.facts) and
+    M(qi.convergence.nodejs_app) - then its C(setup) commands run in the app folder as the app user (C(sudo)
+    works during the build; C(yum)/C(dnf) install lines were translated to Debian packages by the spec).
+  - Roles of a legacy playbook are found where Ansible looks (O(roles_path), then the app's own
+    C(provisioning/roles)), else installed with C(ansible-galaxy) from C(requirements.yml) into the state dir
+    when reachable, else taken from the substitution map (O(role_map)); RV(builds[].roles) says which.
+  - After the commit, the app's QI test commands (C(commands)/C(test_cmds)) run in a throwaway container of the
+    image; a failure fails the module naming the command, its exit code and its last output lines, and
+    the image is neither kept under its fingerprint nor pushed.
   - The build container is removed on success and on failure; a failed build tags nothing.
   - The playbook output goes to a build log under O(log_dir) while it runs.
 author:
@@ -81,6 +93,29 @@ options:
   docker_host:
     description: The Docker engine to talk to; the default socket or DOCKER_HOST when omitted.
     type: str
+  roles_path:
+    description: Colon-separated roles paths searched first for the roles a legacy playbook names.
+    type: str
+    default: ""
+  role_map:
+    description: Legacy role name (or source tail) to the collection role standing in for it, beside the built-in map.
+    type: dict
+    default: {}
+  rpm_map:
+    description: RPM package name to a list of Debian package names, beside the built-in map.
+    type: dict
+    default: {}
+  state_dir:
+    description: The state dir; its C(galaxy-roles) folder caches roles installed from C(requirements.yml).
+    type: path
+  test:
+    description: Run the app's QI test commands against a newly built image before pushing it.
+    type: bool
+    default: true
+  test_timeout:
+    description: Seconds the test commands of one app may take.
+    type: int
+    default: 1800
   revision:
     description: Source revision recorded in the C(org.opencontainers.image.revision) label.
     type: str
@@ -107,6 +142,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+builds:
+  description: One result per app of the folder, each with the keys below plus C(name), C(service), C(roles)
+    (how each legacy role was provided), C(tests) (per-command results) and C(node_version).
+  returned: success
+  type: list
+  elements: dict
+specs:
+  description: The specs of every app built.
+  returned: success
+  type: list
+  elements: dict
 spec:
   description: The application spec the image was built from.
   returned: success
@@ -149,41 +195,20 @@ size:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qi.convergence.plugins.module_utils.docker_client import HAS_DOCKER, DOCKER_IMPORT_ERROR
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
-from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+from ansible_collections.qi.convergence.plugins.module_utils.module_args import CONTAINER_IMAGE
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            spec=dict(type="dict"),
-            app_dir=dict(type="path"),
-            base_image=dict(type="str", required=True),
-            registry=dict(type="str", default=""),
-            registry_username=dict(type="str"),
-            registry_password=dict(type="str", no_log=True),
-            push=dict(type="bool", default=True),
-            phases=dict(type="list", elements="str", default=[]),
-            overrides=dict(type="dict", default={}),
-            collections_path=dict(type="str", default=""),
-            log_dir=dict(type="path", required=True),
-            docker_host=dict(type="str"),
-            revision=dict(type="str"),
-            version=dict(type="str"),
-        ),
-        required_together=[("registry_username", "registry_password")],
-        required_one_of=[("spec", "app_dir")],
-        mutually_exclusive=[("spec", "app_dir")],
-        supports_check_mode=True,
-    )
+    # The collection's action plugin of the same name runs this on the controller; this entry point serves
+    # a direct module run, where only .qi.yml-only apps can be read (no Ansible machinery on a host).
+    module = AnsibleModule(supports_check_mode=True, **CONTAINER_IMAGE)
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_all
     try:
-        spec = module.params["spec"] or read_app(module.params["app_dir"])
-        result = build_image(module.params, spec, check_mode=module.check_mode)
+        module.exit_json(**build_all(module.params, check_mode=module.check_mode))
     except QiError as e:
-        module.fail_json(msg=str(e))
-    module.exit_json(spec=spec, **result)
+        module.fail_json(msg=str(e), **getattr(e, "extra", {}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make every role a legacy playbook names resolvable, and say where each came from.
+
+Order: (1) installed where Ansible looks (the user's roles path, then the app's provisioning/roles, appended,
+never replacing); (2) ansible-galaxy install -r requirements.yml into a cache in the state dir, when the sources
+answer (offline: a short timeout, then on); (3) the substitution map to this collection's roles, through a
+generated stand-in role that imports the collection role.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import collection_role_dir, find_role
+
+GALAXY_TIMEOUT = 30
+RETRY_AFTER = 3600
+
+
+def _galaxy_install(requirements_file, cache_root, log):
+    with open(requirements_file, "rb") as f:
+        key = hashlib.sha256(f.read()).hexdigest()[:16]
+    dest = os.path.join(cache_root, key)
+    marker = os.path.join(dest, ".qi-result")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            outcome = f.read().strip()
+        # A failure is remembered for a while only: the sources may be reachable later.
+        if outcome == "ok" or time.time() - os.path.getmtime(marker) < RETRY_AFTER:
+            return dest, outcome
+    os.makedirs(dest, exist_ok=True)
+    exe = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
+    cmd = [exe if os.path.exists(exe) else "ansible-galaxy", "role", "install", "-r", requirements_file, "-p", dest]
+    try:
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=GALAXY_TIMEOUT)
+        outcome = "ok" if res.returncode == 0 else "unreachable: %s" % (
+            (res.stderr or res.stdout).strip().splitlines() or ["exit %d" % res.returncode])[-1]
+    except (subprocess.TimeoutExpired, OSError) as e:
+        outcome = "unreachable: %s" % e
+    log("ansible-galaxy install -r %s: %s" % (os.path.basename(requirements_file), outcome))
+    with open(marker, "w") as f:
+        f.write(outcome)
+    return dest, outcome
+
+
+def resolve_roles(spec, workdir, user_roles_paths, collections_paths, state_dir, role_map, log):
+    """Return (roles path list for ANSIBLE_ROLES_PATH, [{role, how, source}], role dirs for the fingerprint)."""
+    build = spec["build"]
+    app_roles = os.path.join(os.path.dirname(build["playbook"]), "roles") if build.get("playbook") else None
+    paths = [p for p in user_roles_paths if p] + ([app_roles] if app_roles else [])
+    report, dirs, missing = [], [], []
+    for role in build["roles"]:
+        found = find_role(role, paths, collections_paths, build["requirements"], role_map)
+        if found and found[0] in ("installed", "collection"):
+            report.append({"role": role, "how": found[0], "source": found[1]})
+            dirs.append(found[1])
+        else:
+            missing.append(role)
+    req = os.path.join(os.path.dirname(build["playbook"]), "requirements.yml") if build.get("playbook") else None
+    if missing and req and os.path.isfile(req) and state_dir:
+        cache, outcome = _galaxy_install(req, os.path.join(state_dir, "galaxy-roles"), log)
+        if outcome == "ok":
+            paths.append(cache)
+            for role in list(missing):
+                if os.path.isdir(os.path.join(cache, role)):
+                    report.append({"role": role, "how": "galaxy", "source": os.path.join(cache, role)})
+                    dirs.append(os.path.join(cache, role))
+                    missing.remove(role)
+    shims = os.path.join(workdir, "substitute-roles")
+    for role in list(missing):
+        found = find_role(role, [], collections_paths, build["requirements"], role_map)
+        if not found:
+            continue
+        target = found[1]
+        tasks = os.path.join(shims, role, "tasks")
+        os.makedirs(tasks, exist_ok=True)
+        with open(os.path.join(tasks, "main.yml"), "w") as f:
+            f.write("---\n- name: Stand in for the legacy role %s\n  ansible.builtin.import_role:\n"
+                    "    name: %s\n" % (json.dumps(role), target))
+        report.append({"role": role, "how": "substituted", "source": target})
+        dirs.append(collection_role_dir(target, collections_paths) or target)
+        missing.remove(role)
+    if missing:
+        raise QiError("role '%s' named by %s was not found. Provide it in one of three ways: install it where "
+                      "Ansible looks (ANSIBLE_ROLES_PATH or provisioning/roles/%s), make its source in "
+                      "requirements.yml reachable for ansible-galaxy, or map it to a collection role with the "
+                      "inventory variable app_image_role_map, e.g. {'%s': 'qi.convergence.nodejs_app'}"
+                      % (missing[0], os.path.relpath(build["playbook"], spec["app_dir"]), missing[0], missing[0]))
+    if os.path.isdir(shims):
+        paths.append(shims)
+    return paths, report, dirs
+
+
+def clean(workdir):
+    shutil.rmtree(os.path.join(workdir, "substitute-roles"), ignore_errors=True)

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where each role of a legacy playbook comes from: installed where Ansible looks, the app's own roles,
+the galaxy cache, or a maintained stand-in of this collection (the substitution map). Pure."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+# The idi-ops roles the real QI playbooks name, by name and by the tail of their src.
+SUBSTITUTES = {
+    "facts": "qi.convergence.facts",
+    "nodejs": "qi.convergence.nodejs_app",
+    "secrets": "qi.convergence.secrets",
+    "ansible-facts": "qi.convergence.facts",
+    "ansible-nodejs": "qi.convergence.nodejs_app",
+    "ansible-secrets": "qi.convergence.secrets",
+}
+
+
+def _src_tail(src):
+    return src.rstrip("/").split("/")[-1].split(",")[0].replace(".git", "") if src else ""
+
+
+def substitute_for(name, requirements, extra_map=None):
+    """The collection role that stands in for a legacy role name (or None)."""
+    table = dict(SUBSTITUTES)
+    table.update(extra_map or {})
+    if name in table:
+        return table[name]
+    for req in requirements:
+        if req.get("name") == name and _src_tail(req.get("src")) in table:
+            return table[_src_tail(req.get("src"))]
+    return None
+
+
+def collection_role_dir(fqcn, collections_paths):
+    parts = fqcn.split(".")
+    if len(parts) != 3:
+        return None
+    for base in collections_paths:
+        for root in (os.path.join(base, "ansible_collections"), base):
+            path = os.path.join(root, parts[0], parts[1], "roles", parts[2])
+            if os.path.isdir(path):
+                return path
+    return None
+
+
+def find_role(name, roles_paths, collections_paths, requirements, extra_map=None):
+    """(how, directory or FQCN) for a role: 'installed' | 'collection' | 'substituted'; None if nowhere."""
+    if "." in name and collection_role_dir(name, collections_paths):
+        return "collection", collection_role_dir(name, collections_paths)
+    for base in roles_paths:
+        if base and os.path.isdir(os.path.join(base, name)):
+            return "installed", os.path.join(base, name)
+    sub = substitute_for(name, requirements, extra_map)
+    if sub:
+        return "substituted", sub
+    return None
+
+
+def role_defaults_file(name, roles_paths, collections_paths, requirements, extra_map=None):
+    found = find_role(name, roles_paths, collections_paths, requirements, extra_map)
+    if not found:
+        return None
+    path = found[1] if found[0] != "substituted" else collection_role_dir(found[1], collections_paths)
+    for candidate in ("defaults/main.yml", "defaults/main.yaml"):
+        if path and os.path.isfile(os.path.join(path, candidate)):
+            return os.path.join(path, candidate)
+    return None

