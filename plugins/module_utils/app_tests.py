@@ -25,15 +25,37 @@ _MARK = re.compile(r"^@@qi-test (start|end) (\d+)(?: (\d+))?$")
 XVFB = "Xvfb :0 -screen 0 1280x1024x24 -nolisten tcp -ac >/tmp/xvfb.log 2>&1 &\nsleep 1\n"
 
 
-def test_script(commands, desktop=False):
-    """A POSIX shell script that runs each command and brackets its output with markers."""
+# A service's commands ran on the QI VM while the service ran (the deploy tag started it): start it the same way.
+SERVICE = """(cd %(workdir)s && exec %(command)s) >/tmp/qi-service.log 2>&1 &
+__qi_up=0
+for __i in $(seq 1 60); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', %(port)d), 1).close()" 2>/dev/null && { __qi_up=1; break; }
+  sleep 0.5
+done
+if [ "$__qi_up" != 1 ]; then echo "the service did not open port %(port)d in 30 s; its output:"; tail -n 20 /tmp/qi-service.log; exit 97; fi
+"""
+
+
+def _quote(word):
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+
+def test_script(commands, desktop=False, service=None):
+    """A POSIX shell script that runs each command and brackets its output with markers.
+
+    service: {command: argv, workdir, port} started in the background first, as on the QI VM.
+    """
     out = ["set +e", XVFB if desktop else ""]
+    if service:
+        out.append(SERVICE % {"workdir": _quote(service["workdir"]), "port": service["port"],
+                              "command": " ".join(_quote(w) for w in service["command"])})
     for i, cmd in enumerate(commands):
         b64 = base64.b64encode(cmd.encode("utf-8")).decode("ascii")
         out.append("printf '\\n@@qi-test start %d\\n'" % i)
         out.append('eval "$(printf %%s %s | base64 -d)"; __rc=$?' % b64)
         out.append("printf '\\n@@qi-test end %d %%d\\n' \"$__rc\"" % i)
-        out.append('[ "$__rc" -eq 0 ] || exit "$__rc"')
+        out.append('[ "$__rc" -eq 0 ] || { %sexit "$__rc"; }' % (
+            'echo "--- service output:"; tail -n 20 /tmp/qi-service.log; ' if service else ""))
     return "\n".join(line for line in out if line) + "\n"
 
 
@@ -79,6 +101,14 @@ def _report_paths(spec):
     return out
 
 
+def _service(spec):
+    run = spec["run"]
+    if not (spec.get("service") and run.get("command") and run.get("port")):
+        return None
+    return {"command": list(run["command"]) + list(run.get("args") or []), "workdir": run["workdir"],
+            "port": run["port"]}
+
+
 def run_tests(client, image, spec, log_dir, timeout=1800, env=None):
     """Run spec's tests in a container of image; return results; raise QiError on the first failure."""
     commands = spec["tests"]
@@ -92,7 +122,7 @@ def run_tests(client, image, spec, log_dir, timeout=1800, env=None):
     started = time.time()
     try:
         container = client.containers.run(
-            image, ["/bin/sh", "-c", test_script(commands, desktop)], detach=True, working_dir=spec["source"]["dest"],
+            image, ["/bin/sh", "-c", test_script(commands, desktop, _service(spec))], detach=True, working_dir=spec["source"]["dest"],
             environment=environment, labels={"io.qi-convergence.test": spec["name"]}, shm_size="256m")
         try:
             status = container.wait(timeout=timeout)
@@ -117,6 +147,9 @@ def run_tests(client, image, spec, log_dir, timeout=1800, env=None):
     failed = next((r for r in results if r["rc"] not in (0,)), None)
     outcome = {"results": results, "reports": reports, "seconds": round(time.time() - started, 1),
                "log": os.path.join(log_dir, "test-%s.log" % spec["name"])}
+    if rc == 97 and not any(r["rc"] is not None for r in results):
+        raise QiError("the service %s did not start in its test container:\n%s\nlog %s" % (
+            spec["name"], "\n".join(text.strip().splitlines()[-20:]), outcome["log"]))
     if rc is None:
         raise QiError("tests of %s did not finish in %d s; log %s" % (spec["name"], timeout, outcome["log"]))
     if failed is not None or rc != 0:

@@ -33,7 +33,8 @@ from ansible_collections.qi.convergence.plugins.module_utils.errors import QiErr
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint, SKIP_DIRS
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
 from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import collection_role_dir, find_role
-from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import CA_FILE, NPMRC, host_settings
+from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
+    CA_FILE, NPMRC, environment, host_settings, npmrc_text)
 
 BUILD_FORMAT = 2
 SUDOERS = "/etc/sudoers.d/qi-build"
@@ -41,6 +42,7 @@ CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
            "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn %s %s %s" % (SUDOERS, NPMRC, CA_FILE))
 CONTROLLER = "qi_controller"
+HOST_LOCAL_VARS = ("nodejs_app_controller", "nodejs_app_build_environment")
 SETUP_ENV = {"npm_config_cache": "/tmp/qi-npm-cache", "YARN_CACHE_FOLDER": "/tmp/qi-yarn-cache"}
 
 
@@ -217,6 +219,7 @@ def _extra_vars(spec, params):
         extra.update(spec["build"]["vars"])
     extra["qi_container"] = True
     extra["nodejs_app_controller"] = CONTROLLER
+    extra["nodejs_app_build_environment"] = environment(host_settings()[0])
     if params.get("rpm_map"):
         extra["nodejs_app_rpm_map"] = params["rpm_map"]
     return extra
@@ -243,7 +246,9 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
     user_roles, collections = _paths(params)
     app_roles = [os.path.join(os.path.dirname(spec["build"]["playbook"]), "roles")] if spec["build"]["playbook"] else []
     role_dirs = _fingerprint_role_dirs(spec, user_roles + app_roles, collections, params.get("role_map"))
-    fp = build_fingerprint(spec, base_image.id, role_dirs, dict(extra_vars, **spec["build"]["vars"]), phases)
+    # The controller's own npm settings and host name shape no image: keep them out of the fingerprint.
+    shaping = dict((k, v) for k, v in dict(extra_vars, **spec["build"]["vars"]).items() if k not in HOST_LOCAL_VARS)
+    fp = build_fingerprint(spec, base_image.id, role_dirs, shaping, phases)
     repo = "%s/%s" % (params["registry"], spec["name"]) if params["registry"] else spec["name"]
     tag = fp[:16]
     ref = "%s:%s" % (repo, tag)
@@ -306,8 +311,8 @@ def _prepare(container, spec):
     _exec(container, "mkdir -p %s" % _quote(os.path.dirname(dest) or "/"), what="creating the source folder")
     if not container.put_archive("/", _source_tar(spec["source"]["dir"], dest)):
         raise QiError("copying the source into the build container failed")
-    npmrc, bundle = host_settings()
-    files = [(NPMRC, npmrc.encode("utf-8"), 0o644)] + ([(CA_FILE, bundle, 0o644)] if bundle else [])
+    settings, bundle = host_settings()
+    files = [(NPMRC, npmrc_text(settings).encode("utf-8"), 0o644)] + ([(CA_FILE, bundle, 0o644)] if bundle else [])
     _exec(container, "mkdir -p %s" % os.path.dirname(NPMRC), what="creating the npm config folder")
     container.put_archive("/", _files_tar(files))
     # QI's setup lines use sudo; the app user may, during the build only (the file is removed before commit).
@@ -323,7 +328,8 @@ def _say(progress, line):
 def _run_setup(container, spec, log, progress=None):
     """The .qi.yml setup commands, in the app folder, as the app user, with sudo for the build only."""
     user = spec["run"]["user"]
-    env = dict(SETUP_ENV, HOME=_exec(container, "getent passwd %s | cut -d: -f6" % _quote(user),
+    env = dict(SETUP_ENV, **environment(host_settings()[0]))
+    env["HOME"] = (_exec(container, "getent passwd %s | cut -d: -f6" % _quote(user),
                                      what="looking up the home of '%s'" % user) or "/tmp/qi-home")
     for cmd in spec["build"]["setup"]:
         log.write("\n$ %s   (setup, as %s in %s)\n" % (cmd, user, spec["source"]["dest"]))

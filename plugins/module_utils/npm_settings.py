@@ -21,7 +21,7 @@ CA_FILE = "/usr/local/etc/qi-build-ca.pem"
 
 
 def host_settings():
-    """(npmrc text, CA bundle bytes or None) from the controller's npm config and trust store."""
+    """(settings, CA bundle bytes or None) from the controller's npm config and trust store."""
     values = {}
     npm = shutil.which("npm")
     if npm:
@@ -44,7 +44,19 @@ def host_settings():
             with open(path, "rb") as f:
                 bundle = f.read()
             break
-    lines = ["%s=%s" % (k, str(v).lower() if isinstance(v, bool) else v) for k, v in sorted(values.items())]
     if bundle:
-        lines.append("cafile=%s" % CA_FILE)
-    return "\n".join(lines) + "\n", bundle
+        values["cafile"] = CA_FILE
+    values = dict((k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items())
+    return values, bundle
+
+
+def npmrc_text(values):
+    return "".join("%s=%s\n" % kv for kv in sorted(values.items()))
+
+
+def environment(values):
+    """The same settings as environment variables: npm and yarn read npm_config_*; Node.js its CA variable."""
+    env = dict(("npm_config_%s" % k.replace("-", "_"), v) for k, v in values.items())
+    if "cafile" in values:
+        env["NODE_EXTRA_CA_CERTS"] = values["cafile"]
+    return env
