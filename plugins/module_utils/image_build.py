@@ -134,7 +134,9 @@ def _failure_lines(log_path):
     with open(log_path, "r", errors="replace") as f:
         lines = f.read().splitlines()
     for i, line in enumerate(lines):
-        if line.startswith(("fatal:", "failed:")) or line.startswith("ERROR!") or line.startswith("[ERROR]"):
+        ignored = any(l.startswith("...ignoring") for l in lines[i + 1:i + 3])
+        if not ignored and line.startswith(("fatal:", "failed:", "ERROR!", "[ERROR]")) and not (
+                line.startswith("[ERROR]") and any(l.startswith("...ignoring") for l in lines[i + 1:i + 4])):
             task = next((lines[j] for j in range(i, -1, -1) if lines[j].startswith("TASK [")), "")
             out.append((task.rstrip("* ") + " " + line).strip())
     return out or lines[-15:]

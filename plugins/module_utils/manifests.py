@@ -136,7 +136,26 @@ def _secret_objects(spec, env, ns, labels):
             vol = "secret-" + s["name"]
             volumes.append({"name": vol[:63], "secret": {"secretName": s["name"]}})
             mounts.append({"name": vol[:63], "mountPath": s["mount_path"], "readOnly": True})
+    legacy = spec["deploy"].get("env_secret")
+    if legacy:
+        objs += _env_secret(legacy, env["secrets"].get(legacy["name"]), ns, labels)
     return objs, env_refs, mounts, volumes
+
+
+def _env_secret(legacy, values, ns, labels):
+    """The legacy secrets role's NAME=value list as a Secret; required names must be there."""
+    if isinstance(values, list):
+        values = dict(str(v).split("=", 1) for v in values if "=" in str(v))
+    values = values or {}
+    missing = [k for k in legacy["required"] if k not in values]
+    if missing:
+        raise QiError("the app's environment names secret(s) %s, which never go into an image: give their values "
+                      "in secrets_env_vars (inventory, Vault-encrypted) or the app's provisioning/secrets.yml"
+                      % ", ".join(missing), key="secrets_env_vars")
+    if not values:
+        return []
+    return [{"apiVersion": "v1", "kind": "Secret", "metadata": _meta(legacy["name"], ns, labels), "type": "Opaque",
+             "data": dict((k, _b64(v)) for k, v in sorted(values.items()))}]
 
 
 def render(spec, image, env=None, release=None):
@@ -187,6 +206,10 @@ def render(spec, image, env=None, release=None):
         "env": [{"name": k, "value": str(v)} for k, v in sorted(env["env"].items())] + secret_env,
         "lifecycle": {"preStop": {"sleep": {"seconds": deploy["pre_stop_sleep"]}}} if deploy["pre_stop_sleep"] else {},
     }
+    if deploy.get("env_secret"):
+        # Optional unless the app's environment names a secret: the legacy playbooks made secrets.yml optional.
+        app["envFrom"] = [{"secretRef": {"name": deploy["env_secret"]["name"],
+                                         "optional": not deploy["env_secret"]["required"]}}]
     if not app["lifecycle"]:
         del app["lifecycle"]
     if not app["env"]:

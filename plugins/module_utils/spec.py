@@ -30,6 +30,9 @@ QI_SYNC_DIR = "/home/vagrant/sync"
 GENERATED_ROLES = {"nodejs": ["qi.convergence.facts", "qi.convergence.nodejs_app"]}
 LEGACY_WANTED = tuple(LEGACY_VARS["properties"])
 _YARN = re.compile(r"(^|[\s;&|])yarn(\s|$)")
+# Environment names that hold secrets: never baked into an image, given to the pod from a Kubernetes Secret.
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.I)
+SECRETS_ROLES = ("secrets", "qi.convergence.secrets")
 
 
 def _rel(app_dir, path):
@@ -270,6 +273,12 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
         # The real nodejs role exported this to the service; real apps refuse to start without it.
         env.setdefault("%s_TCP_PORT" % name.upper().replace("-", "_"), str(port))
     env.update(_env(qr.get("env"), where))
+    secret_names = sorted(k for k in env if SECRET_NAME.search(k))
+    for k in secret_names:
+        del env[k]
+    env_secret = None
+    if secret_names or any(r in SECRETS_ROLES for r in (legacy or {}).get("roles", [])):
+        env_secret = {"name": "%s-secrets" % name, "required": secret_names}
     user = qr.get("user") or lv.get("nodejs_app_username") or ("nodejs" if stack == "nodejs" else name)
     health = _health(qh, lv, port, service, qi_path, prefix)
     variables = dict(qi)
@@ -282,12 +291,16 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     tests = _templated((qi.get("commands") or []) + (qi.get("test_cmds") or []), variables,
                        _where(qi_path, prefix, "commands" if "commands" in qi else "test_cmds"))
     branches = qi.get("git_branches") or ([qi["git_branch"]] if qi.get("git_branch") else [])
-    wants_yarn = any(_YARN.search(c) for c in setup + tests) or bool(lv.get("nodejs_yarn_enabled"))
+    wants_yarn = any(_YARN.search(c) for c in setup + tests + list(lv.get("nodejs_app_commands") or []))
     role_vars = {}
     if generated:
         role_vars = {"nodejs_app_name": name, "nodejs_app_install_dir": dest, "nodejs_app_git_clone": False,
                      "nodejs_app_start_script": script or "", "nodejs_app_tcp_port": port or "",
                      "nodejs_app_username": user, "nodejs_yarn_enabled": wants_yarn}
+    if uses_node and not generated:
+        # The source goes where the spec says; the role must install there even when the playbook's own value
+        # templated to nothing (e.g. lookup('env', 'INSTALL_DIR') with the variable unset).
+        role_vars["nodejs_app_install_dir"] = dest
     if role_commands and not generated:
         translated = [translate_command(c, rpm_map, {"path": where["path"], "key": "nodejs_app_commands[%d]" % i})
                       for i, c in enumerate(role_commands)]
@@ -295,8 +308,6 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
             role_vars["nodejs_app_commands"] = translated
     if version is not None:
         role_vars["nodejs_version"] = str(version)
-    elif not generated and wants_yarn:
-        role_vars["nodejs_yarn_enabled"] = True
     files = ([qi_path] if qi_path else []) + [_rel(app_dir, p) for p in
                                                ([legacy["playbook"]] if legacy and legacy["playbook"] else [])
                                                + (legacy["files"] if legacy else [])]
@@ -345,6 +356,8 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
             "ingress": qk.get("ingress"),
             "termination_grace_period": qk.get("termination_grace_period", 30),
             "pre_stop_sleep": qk.get("pre_stop_sleep", 5),
+            # secrets_env_vars of the legacy secrets role, and secret-looking env names, as one Secret (envFrom).
+            "env_secret": env_secret,
         },
         "tests": tests,
         "publishers": qi.get("publishers", []),
