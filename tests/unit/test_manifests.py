@@ -8,12 +8,12 @@ from ansible_collections.qi.convergence.plugins.module_utils.spec import read_ap
 from appfolder import make_app
 
 IMAGE = "127.0.0.1:5000/web@sha256:" + "ab" * 32
-QI = {"app_name": "web", "app_start_script": "app.py", "software_stack": "python", "app_tcp_port": 8000,
-      "health": {"path": "/health"}}
+QI = {"app_name": "web", "app_start_script": "app.js", "software_stack": "nodejs", "app_tcp_port": 8000,
+      "app_start_service": True, "health": {"path": "/health"}}
 
 
 def objects(tmp_path, env=None, **deploy):
-    spec = read_app(make_app(tmp_path / "a", qi=dict(QI, deploy=deploy) if deploy else QI))
+    spec = read_app(make_app(tmp_path / "a", qi=dict(QI, kubernetes=deploy) if deploy else QI))
     return dict((o["kind"], o) for o in render(spec, IMAGE, env or {}))
 
 

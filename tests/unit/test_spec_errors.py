@@ -6,7 +6,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.spec import read_ap
 
 from appfolder import BASE_VARS, make_app
 
-QI = "app_name: web\napp_start_script: app.py\napp_tcp_port: 8000\n"
+QI = "app_name: web\napp_start_script: app.js\napp_tcp_port: 8000\napp_start_service: true\n"
 
 
 def error_of(root):
@@ -16,25 +16,26 @@ def error_of(root):
 
 
 @pytest.mark.parametrize("text, expected", [
-    (QI + "app_nmae: x\n", ["'app_nmae'", "did you mean 'app_name'", ".qi.yml:4"]),
+    (QI + "app_nmae: x\n", ["'app_nmae'", "did you mean 'app_name'", ".qi.yml:5"]),
     ("app_name: Web_App\napp_start_script: a\n", ["'app_name'", "DNS-1123", "Web_App"]),
-    (QI.replace("8000", "70000"), ["'app_tcp_port'", "TCP port from 1 to 65535", "70000"]),
-    (QI.replace("8000", "eighty"), ["'app_tcp_port'", "expected a TCP port, got a string"]),
-    (QI + "deploy:\n  sidecars: {name: x}\n", ["'deploy.sidecars'", "expected a list, got a mapping"]),
+    (QI.replace("8000", "70000"), ["'app_tcp_port'", "from 1 to 65535", "70000"]),
+    (QI.replace("8000", "eighty"), ["'app_tcp_port'", "expected a whole number", "got a string ('eighty')"]),
+    (QI + "kubernetes:\n  sidecars: {name: x}\n", ["'kubernetes.sidecars'", "expected a list, got a mapping"]),
     (QI + "env_runtime: linx\n", ["'env_runtime'", "did you mean 'linux'"]),
-    (QI + "app_name: again\n", ["duplicate key 'app_name'", ".qi.yml:4", "first at line 1"]),
-    (QI + "health: {status: 700}\n", ["'health.status'", "HTTP status code from 100 to 599"]),
-    (QI + "deploy: {service_type: NodePrt}\n", ["'deploy.service_type'", "did you mean 'NodePort'"]),
-    (QI + "deploy: {resources: {limits: {memory: lots}}}\n", ["'deploy.resources.limits.memory'", "quantity"]),
-    (QI + "deploy: {sidecars: [{name: proxy}]}\n", ["'deploy.sidecars[0]'", "missing required key 'image'"]),
-    (QI + "run: {env: {'1BAD': x}}\n", ["'run.env.1BAD'", "not a valid environment variable name"]),
+    (QI + "app_name: again\n", ["duplicate key 'app_name'", ".qi.yml:5", "first at line 1"]),
+    (QI + "health: {status: 700}\n", ["'health.status'", "from 100 to 599"]),
+    (QI + "kubernetes: {service_type: NodePrt}\n", ["'kubernetes.service_type'", "did you mean 'NodePort'"]),
+    (QI + "kubernetes: {resources: {limits: {memory: lots}}}\n",
+     ["'kubernetes.resources.limits.memory'", "memory quantity"]),
+    (QI + "kubernetes: {sidecars: [{name: proxy}]}\n", ["'kubernetes.sidecars[0]'", "missing required key 'image'"]),
+    (QI + "run: {env: {'1BAD': x}}\n", ["'run.env'", "expected a mapping"]),
     (QI + "run: {workdir: relative/dir}\n", ["'run.workdir'", "absolute path"]),
-    (QI + "deploy:\n  replicas: [1]\n", ["'deploy.replicas'", "expected a replica count, got a list"]),
-    ("- just\n- a list\n", [".qi.yml", "expected a mapping, got a list"]),
-    (QI + "deploy: {unknown: 1\n", [".qi.yml", "invalid YAML", "starts at line 4"]),
-    ("app_name: web\n", ["no start command", "app_start_script"]),
-    (QI + "deploy:\n  config_files: [{name: c, mount_path: /etc/c, files: [a]}]\n",
-     ["'deploy.config_files[0].files'", "expected a mapping"]),
+    (QI + "kubernetes:\n  replicas: [1]\n", ["'kubernetes.replicas'", "expected a whole number, got a list"]),
+    ("- just\n- a list\n", [".qi.yml", "expected a mapping", "got list"]),
+    (QI + "kubernetes: {unknown: 1\n", [".qi.yml", "invalid YAML", "starts at line 5"]),
+    ("app_name: web\napp_start_service: true\napp_tcp_port: 80\n", ["needs a start command", "app_start_script"]),
+    (QI + "kubernetes:\n  config_files: [{name: c, mount_path: /etc/c, files: [a]}]\n",
+     ["'kubernetes.config_files[0].files'", "expected a mapping"]),
 ])
 def test_bad_qi_yml(tmp_path, text, expected):
     msg = error_of(make_app(tmp_path / "a", qi=text))
@@ -44,11 +45,11 @@ def test_bad_qi_yml(tmp_path, text, expected):
 
 @pytest.mark.parametrize("extra, expected", [
     ({"nodejs_app_tcp_port": 0}, ["provisioning/vars.yml", "'nodejs_app_tcp_port'", "from 1 to 65535"]),
-    ({"nodejs_app_env_vars": ["NOEQUALS"]}, ["'nodejs_app_env_vars[0]'", "expected 'NAME=value'"]),
+    ({"nodejs_app_env_vars": 42}, ["'nodejs_app_env_vars'", "expected a mapping"]),
     ({"nodejs_app_install_dir": "opt/app"}, ["'nodejs_app_install_dir'", "absolute path"]),
     ({"nodejs_app_name": "Bad Name"}, ["'nodejs_app_name'", "DNS-1123"]),
-    ({"nodejs_app_test_http_status_code": "ok"}, ["'nodejs_app_test_http_status_code'", "HTTP status code"]),
-    ({"nodejs_app_git_clone": "maybe"}, ["'nodejs_app_git_clone'", "true or false"]),
+    ({"nodejs_app_test_http_status_code": "ok"}, ["'nodejs_app_test_http_status_code'", "whole number"]),
+    ({"nodejs_app_commands": "npm install"}, ["'nodejs_app_commands'", "expected a list"]),
 ])
 def test_bad_legacy_vars(tmp_path, extra, expected):
     msg = error_of(make_app(tmp_path / "a", vars_yml=dict(BASE_VARS, **extra)))
@@ -86,7 +87,7 @@ def test_huge_file(tmp_path):
 def test_missing_vars_file_named_by_playbook(tmp_path):
     playbook = [{"hosts": "localhost", "vars_files": ["vars.yml", "missing.yml"]}]
     msg = error_of(make_app(tmp_path / "a", vars_yml=BASE_VARS, playbook=playbook))
-    assert "provisioning/missing.yml" in msg and "does not exist" in msg
+    assert "provisioning/playbook.yml" in msg and "'missing.yml'" in msg and "does not exist" in msg
 
 
 def test_playbook_not_a_list(tmp_path):
