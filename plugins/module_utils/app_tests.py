@@ -40,7 +40,7 @@ def _quote(word):
     return "'" + word.replace("'", "'\"'\"'") + "'"
 
 
-def test_script(commands, desktop=False, service=None):
+def build_script(commands, desktop=False, service=None):
     """A POSIX shell script that runs each command and brackets its output with markers.
 
     service: {command: argv, workdir, port} started in the background first, as on the QI VM.
@@ -122,7 +122,7 @@ def run_tests(client, image, spec, log_dir, timeout=1800, env=None):
     started = time.time()
     try:
         container = client.containers.run(
-            image, ["/bin/sh", "-c", test_script(commands, desktop, _service(spec))], detach=True, working_dir=spec["source"]["dest"],
+            image, ["/bin/sh", "-c", build_script(commands, desktop, _service(spec))], detach=True, working_dir=spec["source"]["dest"],
             environment=environment, labels={"io.qi-convergence.test": spec["name"]}, shm_size="256m")
         try:
             status = container.wait(timeout=timeout)

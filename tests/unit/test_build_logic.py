@@ -1,0 +1,113 @@
+"""Pure logic of the build: Node.js version choice, the RPM map, role resolution, the QI test runner script."""
+import datetime
+import subprocess
+
+import pytest
+
+from ansible_collections.qi.convergence.plugins.module_utils.app_tests import parse_output, build_script
+from ansible_collections.qi.convergence.plugins.module_utils.build_roles import resolve_roles
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import find_role, substitute_for
+from ansible_collections.qi.convergence.plugins.module_utils.node_versions import lts_majors, npm_for, pick_node
+from ansible_collections.qi.convergence.plugins.module_utils.rpm_map import debian_packages, translate_command
+
+VERSIONS = ["0.12.18", "4.3.1", "4.9.1", "18.20.8", "20.19.0", "22.11.0", "22.12.0", "24.11.0", "26.1.0", "26.10.0"]
+
+
+@pytest.mark.parametrize("wanted, today, expected", [
+    ("4.3.1", None, "4.3.1"),
+    ("v4.3.1", None, "4.3.1"),
+    ("4", None, "4.9.1"),
+    ("22.11", None, "22.11.0"),
+    ("lts", datetime.date(2026, 11, 23), "26.10.0"),
+    ("lts", datetime.date(2026, 6, 1), "24.11.0"),
+    ("", datetime.date(2025, 1, 1), "22.12.0"),
+    ("current", None, "26.10.0"),
+])
+def test_node_version_choice(wanted, today, expected):
+    assert pick_node(wanted, "lts", VERSIONS, today)[0] == expected
+
+
+def test_unknown_node_version_names_the_nearest():
+    with pytest.raises(QiError) as e:
+        pick_node("4.3.9", "lts", VERSIONS)
+    assert "4.3.9" in str(e.value) and "4.9.1" in str(e.value)
+    with pytest.raises(QiError):
+        pick_node("latest-ish", "lts", VERSIONS)
+
+
+def test_lts_lines_and_old_npm_for_old_node():
+    assert lts_majors(datetime.date(2024, 11, 1))[-1] == 22
+    assert npm_for("4.3.1") == "2.15.12" and npm_for("6.9.0") == "3.10.10" and npm_for("18.20.8") == "9.9.4"
+
+
+def test_rpm_names_map_to_debian_ones():
+    assert debian_packages(["java-1.8.0-openjdk-devel.x86_64", "maven.noarch", "gcc-c++"]) == [
+        "openjdk-17-jdk-headless", "maven", "g++"]
+    assert debian_packages(["libfoo"], {"libfoo": ["libfoo1", "libfoo-dev"]}) == ["libfoo1", "libfoo-dev"]
+    with pytest.raises(QiError) as e:
+        debian_packages(["libfoo"])
+    assert "'libfoo'" in str(e.value) and "app_image_rpm_map" in str(e.value)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("sudo yum -y install maven", "maven"),
+    ("sudo dnf -y install chromedriver", "chromium-driver"),
+    ("yum install -y curl", "curl"),
+    ("npm install", None),
+    ("sudo npm install -g yarn", None),
+    ("sudo yum -y install nodejs", "true"),
+])
+def test_install_lines(line, expected):
+    out = translate_command(line)
+    if expected is None:
+        assert out == line
+    elif expected == "true":
+        assert out == "true"
+    else:
+        assert "apt-get install" in out and expected in out and "yum" not in out
+
+
+def test_only_install_lines_of_yum_are_translated():
+    with pytest.raises(QiError) as e:
+        translate_command("sudo yum -y update")
+    assert "only 'yum/dnf install'" in str(e.value)
+
+
+def test_legacy_roles_are_substituted_by_name_or_source(tmp_path):
+    reqs = [{"src": "https://github.com/idi-ops/ansible-nodejs", "name": "node-role"}]
+    assert substitute_for("facts", []) == "qi.convergence.facts"
+    assert substitute_for("node-role", reqs) == "qi.convergence.nodejs_app"
+    assert substitute_for("mine", [], {"mine": "qi.convergence.secrets"}) == "qi.convergence.secrets"
+    (tmp_path / "nodejs").mkdir()
+    assert find_role("nodejs", [str(tmp_path)], [], [])[0] == "installed"
+    assert find_role("nodejs", [], [], [])[0] == "substituted"
+
+
+def test_an_unknown_missing_role_names_the_three_ways(tmp_path):
+    spec = {"app_dir": str(tmp_path), "build": {"playbook": str(tmp_path / "provisioning" / "playbook.yml"),
+                                                "roles": ["geerlingguy.java"], "requirements": []}}
+    with pytest.raises(QiError) as e:
+        resolve_roles(spec, str(tmp_path), [], [], None, {}, lambda m: None)
+    msg = str(e.value)
+    assert "'geerlingguy.java'" in msg and "ANSIBLE_ROLES_PATH" in msg and "requirements.yml" in msg
+    assert "app_image_role_map" in msg
+
+
+def test_stand_in_roles_are_generated_and_reported(tmp_path):
+    spec = {"app_dir": str(tmp_path), "build": {"playbook": str(tmp_path / "playbook.yml"),
+                                                "roles": ["facts", "nodejs"], "requirements": []}}
+    paths, report, _ = resolve_roles(spec, str(tmp_path), [], [], None, {}, lambda m: None)
+    assert [(r["role"], r["how"], r["source"]) for r in report] == [
+        ("facts", "substituted", "qi.convergence.facts"), ("nodejs", "substituted", "qi.convergence.nodejs_app")]
+    stand_in = tmp_path / "substitute-roles" / "nodejs" / "tasks" / "main.yml"
+    assert "qi.convergence.nodejs_app" in stand_in.read_text() and paths[-1].endswith("substitute-roles")
+
+
+def test_test_script_honours_exports_and_inline_env_and_stops_at_the_first_failure():
+    commands = ["export GREETING=hi", "X=1 sh -c 'echo $GREETING $X'", "false", "echo never"]
+    proc = subprocess.run(["/bin/sh", "-c", build_script(commands)], capture_output=True, text=True)
+    results = parse_output(commands, proc.stdout)
+    assert proc.returncode == 1
+    assert [r["rc"] for r in results] == [0, 0, 1, None]
+    assert results[1]["output"] == "hi 1"
