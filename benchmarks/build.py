@@ -56,7 +56,7 @@ def ours_library_call(nonce):
     """The warm path without ansible-playbook's own start-up: spec read + fingerprint + cache lookup."""
     sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
     from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
-    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
     params = {"docker_host": None, "base_image": BASE, "phases": [], "overrides": {"qi_bench_nonce": nonce},
               "collections_path": os.path.join(ROOT, "build", "collections"), "registry": "127.0.0.1:5000",
               "push": True, "log_dir": os.path.join(STATE, "logs"), "registry_username": None}

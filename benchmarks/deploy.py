@@ -22,7 +22,7 @@ from common import KUBECONFIG, ROOT, VENV_BIN, kubectl_bin, run, table, timed
 
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render  # noqa: E402
-from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app  # noqa: E402
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "examples", "nodejs-hello")
 ENVIRONMENT = {"replicas": 0, "service_type": "ClusterIP", "pdb": True, "network_policy": True}

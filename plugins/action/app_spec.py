@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible.plugins.action import ActionBase
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.module_args import APP_SPEC
-from ansible_collections.qi.convergence.plugins.module_utils.spec import read_apps
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_apps
 
 
 class ActionModule(ActionBase):

@@ -15,7 +15,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.module_args import 
 display = Display()
 
 try:
-    from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_all
+    from ansible_collections.qi.convergence.plugins.plugin_utils.build_all import build_all
     IMPORT_ERROR = None
 except ImportError as e:  # the docker SDK
     build_all = None

@@ -80,7 +80,7 @@ def parse_output(commands, text):
 
 def _copy_out(container, path, dest_dir):
     try:
-        stream, _ = container.get_archive(path)
+        stream = container.get_archive(path)[0]
     except docker_errors():
         return None
     data = io.BytesIO(b"".join(stream))

@@ -42,7 +42,7 @@ def _galaxy_install(requirements_file, cache_root, log):
     exe = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
     cmd = [exe if os.path.exists(exe) else "ansible-galaxy", "role", "install", "-r", requirements_file, "-p", dest]
     try:
-        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=GALAXY_TIMEOUT)
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, check=False, capture_output=True, text=True, timeout=GALAXY_TIMEOUT)
         outcome = "ok" if res.returncode == 0 else "unreachable: %s" % (
             (res.stderr or res.stdout).strip().splitlines() or ["exit %d" % res.returncode])[-1]
     except (subprocess.TimeoutExpired, OSError) as e:

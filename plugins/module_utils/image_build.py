@@ -331,8 +331,8 @@ def _run_setup(container, spec, log, progress=None):
     """The .qi.yml setup commands, in the app folder, as the app user, with sudo for the build only."""
     user = spec["run"]["user"]
     env = dict(SETUP_ENV, **environment(host_settings()[0]))
-    env["HOME"] = (_exec(container, "getent passwd %s | cut -d: -f6" % _quote(user),
-                                     what="looking up the home of '%s'" % user) or "/tmp/qi-home")
+    home = _exec(container, "getent passwd %s | cut -d: -f6" % _quote(user), what="looking up the home of " + user)
+    env["HOME"] = home or "/tmp/qi-home"
     for cmd in spec["build"]["setup"]:
         log.write("\n$ %s   (setup, as %s in %s)\n" % (cmd, user, spec["source"]["dest"]))
         _say(progress, "%s: setup: %s" % (spec["name"], cmd))
@@ -400,25 +400,3 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
 
 def _quote(s):
     return "'" + s.replace("'", "'\"'\"'") + "'"
-
-
-def build_all(params, check_mode=False, progress=None):
-    """Build every app of params' app_dir (or its one spec); the module/action result."""
-    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_apps
-    builds, specs = [], []
-    try:
-        specs = [params["spec"]] if params.get("spec") else read_apps(
-            params["app_dir"], collections_paths=[c for c in params["collections_path"].split(":") if c],
-            role_map=params["role_map"], rpm_map=params["rpm_map"])
-        client = docker_client(params.get("docker_host"))
-        for spec in specs:
-            if not params["test"]:
-                spec = dict(spec, tests=[])
-            builds.append(build_image(params, spec, check_mode=check_mode, client=client, progress=progress))
-    except QiError as e:
-        e.extra = {"builds": builds, "tests": getattr(e, "outcome", None),
-                   "failed_app": specs[len(builds)]["name"] if len(builds) < len(specs) else None}
-        raise
-    first = dict(builds[0])
-    first.pop("changed", None)
-    return dict(first, changed=any(b["changed"] for b in builds), builds=builds, specs=specs, spec=specs[0])

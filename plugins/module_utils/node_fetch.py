@@ -27,7 +27,7 @@ def _npm(args, cwd=None, timeout=300):
         raise QiError("npm is not on the controller's PATH: it fetches Node.js builds from the npm registry "
                       "(make setup installs it)")
     try:
-        res = subprocess.run([npm] + args, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+        res = subprocess.run([npm] + args, cwd=cwd, stdin=subprocess.DEVNULL, check=False, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise QiError("npm %s timed out after %d s (is the npm registry reachable?)" % (" ".join(args), timeout))
     if res.returncode != 0:

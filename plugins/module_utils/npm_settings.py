@@ -26,7 +26,7 @@ def host_settings():
     npm = shutil.which("npm")
     if npm:
         try:
-            out = subprocess.run([npm, "config", "list", "--json"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+            out = subprocess.run([npm, "config", "list", "--json"], stdin=subprocess.DEVNULL, check=False, capture_output=True, text=True, timeout=30)
             data = json.loads(out.stdout or "{}")
             values = dict((k, data[k]) for k in KEYS if data.get(k) not in (None, "", "null"))
             ca = data.get("cafile")

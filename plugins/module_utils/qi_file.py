@@ -29,7 +29,7 @@ def read_qi_file(path, display_path=None):
             merged = dict(shared)
             merged.update(app)
             apps.append((merged, "apps[%d]" % i, getattr(app, "lines", {}).get("app_name")))
-        names = [a.get("app_name") for a, _, _ in apps]
+        names = [entry[0].get("app_name") for entry in apps]
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise QiError("two apps are named '%s'; app names must be unique" % name, path=shown,

@@ -152,6 +152,7 @@ def document_schema():
         "definitions": {"apps_file": APPS_FILE, "flat_file": FLAT_FILE},
     }
 
+
 # The variables of the legacy nodejs role the spec reads (after Ansible has templated them).
 _STR_LIST = _list({"type": "string"}, "A list of names")
 LEGACY_VARS = {"type": "object", "properties": {

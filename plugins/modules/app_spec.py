@@ -107,39 +107,16 @@ spec:
       elements: str
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qi.convergence.plugins.module_utils.module_args import APP_SPEC
-from ansible_collections.qi.convergence.plugins.module_utils.yaml_loader import HAS_YAML
-
-try:
-    from ansible_collections.qi.convergence.plugins.module_utils.spec import read_apps
-except ImportError:  # pragma: no cover - only without PyYAML
-    read_apps = None
-    SPEC_IMPORT_ERROR = traceback.format_exc()
-else:
-    SPEC_IMPORT_ERROR = None
 
 
 def main():
-    # The collection's action plugin of the same name runs this on the controller (Ansible's DataLoader and
-    # Templar read provisioning playbooks there); this entry point serves a direct module run.
+    # The work runs on the controller, in the collection's action plugin of the same name: reading provisioning
+    # needs Ansible's own DataLoader and Templar. Reaching this entry point means the action was bypassed.
     module = AnsibleModule(supports_check_mode=True, **APP_SPEC)
-    if not HAS_YAML or read_apps is None:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=SPEC_IMPORT_ERROR)
-    p = module.params
-    options = dict(collections_paths=[c for c in p["collections_path"].split(":") if c], role_map=p["role_map"],
-                   rpm_map=p["rpm_map"])
-    try:
-        if p["app_dirs"] is not None:
-            specs = [s for d in p["app_dirs"] for s in read_apps(d, **options)]
-            module.exit_json(changed=False, specs=specs)
-        specs = read_apps(p["app_dir"], qi_file=p["qi_file"], **options)
-    except QiError as e:
-        module.fail_json(msg=str(e), file=e.path, key=e.key, line=e.line)
-    module.exit_json(changed=False, spec=specs[0], specs=specs)
+    module.fail_json(msg="qi.convergence.app_spec runs on the controller through its action plugin; call it by its "
+                         "FQCN from a play or ad hoc (ansible localhost -m qi.convergence.app_spec)")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ description:
     works during the build; C(yum)/C(dnf) install lines were translated to Debian packages by the spec).
   - Roles of a legacy playbook are found where Ansible looks (O(roles_path), then the app's own
     C(provisioning/roles)), else installed with C(ansible-galaxy) from C(requirements.yml) into the state dir
-    when reachable, else taken from the substitution map (O(role_map)); RV(builds[].roles) says which.
+    when reachable, else taken from the substitution map (O(role_map)); the C(roles) of each of RV(builds) says which.
   - After the commit, the app's QI test commands (C(commands)/C(test_cmds)) run in a throwaway container of the
     image; a failure fails the module naming the command, its exit code and its last output lines, and
     the image is neither kept under its fingerprint nor pushed.
@@ -192,23 +192,16 @@ size:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import HAS_DOCKER, DOCKER_IMPORT_ERROR
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.qi.convergence.plugins.module_utils.module_args import CONTAINER_IMAGE
 
 
 def main():
-    # The collection's action plugin of the same name runs this on the controller; this entry point serves
-    # a direct module run, where only .qi.yml-only apps can be read (no Ansible machinery on a host).
+    # The work runs on the controller, in the collection's action plugin of the same name: reading provisioning
+    # needs Ansible's own DataLoader and Templar. Reaching this entry point means the action was bypassed.
     module = AnsibleModule(supports_check_mode=True, **CONTAINER_IMAGE)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-    from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_all
-    try:
-        module.exit_json(**build_all(module.params, check_mode=module.check_mode))
-    except QiError as e:
-        module.fail_json(msg=str(e), **getattr(e, "extra", {}))
+    module.fail_json(msg="qi.convergence.container_image runs on the controller through its action plugin; call it by its "
+                         "FQCN from a play or ad hoc (ansible localhost -m qi.convergence.container_image)")
 
 
 if __name__ == "__main__":

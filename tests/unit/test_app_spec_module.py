@@ -1,60 +1,55 @@
-"""The app_spec module through AnsibleModule: arguments in, exit_json/fail_json out (kubernetes.core style)."""
+"""qi.convergence.app_spec as Ansible runs it: the action plugin, arguments validated by Ansible's argument spec."""
 import json
 import os
+from unittest import mock
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible.errors import AnsibleActionFail
 
-from ansible_collections.qi.convergence.plugins.modules import app_spec
+from ansible_collections.qi.convergence.plugins.action.app_spec import ActionModule
+from ansible_collections.qi.convergence.plugins.modules import app_spec as module_file
 
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "nodejs-hello")
-
-
-class Exit(Exception):
-    pass
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(ROOT, "examples", "nodejs-hello")
+COLLECTIONS = os.path.join(ROOT, "build", "collections")
 
 
-class Fail(Exception):
-    pass
-
-
-def _exit(self, **kw):
-    raise Exit(kw)
-
-
-def _fail(self, **kw):
-    raise Fail(kw)
-
-
-@pytest.fixture(autouse=True)
-def patched(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", _exit)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", _fail)
-
-
-def run(args):
-    with patch_module_args(args):
-        app_spec.main()
+def run(args, check_mode=False):
+    task = mock.MagicMock(args=args, async_val=0, check_mode=check_mode, diff=False)
+    action = ActionModule(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
+                          shared_loader_obj=None)
+    return action.run(task_vars={})
 
 
 def test_reads_example():
-    with pytest.raises(Exit) as e:
-        run({"app_dir": EXAMPLE})
-    result = e.value.args[0]
+    result = run({"app_dir": EXAMPLE, "collections_path": COLLECTIONS})
+    assert not result.get("failed"), result
     assert result["changed"] is False and result["spec"]["name"] == "nodejs-hello"
+    assert [s["name"] for s in result["specs"]] == ["nodejs-hello"]
     json.dumps(result["spec"])
 
 
 def test_check_mode_supported():
-    with pytest.raises(Exit):
-        run({"app_dir": EXAMPLE, "_ansible_check_mode": True})
+    assert not run({"app_dir": EXAMPLE}, check_mode=True).get("failed")
+
+
+def test_several_folders_in_one_call():
+    result = run({"app_dirs": [EXAMPLE, os.path.join(ROOT, "examples", "qi-apps")]})
+    assert [s["name"] for s in result["specs"]] == ["nodejs-hello", "text-utils", "greeter"]
 
 
 def test_error_names_file_and_key(tmp_path):
     (tmp_path / ".qi.yml").write_text("app_name: web\napp_start_script: a\napp_tcp_prt: 1\n")
-    with pytest.raises(Fail) as e:
-        run({"app_dir": str(tmp_path)})
-    result = e.value.args[0]
-    assert "app_tcp_prt" in result["msg"] and "did you mean 'app_tcp_port'" in result["msg"]
+    result = run({"app_dir": str(tmp_path)})
+    assert result["failed"] and "did you mean 'app_tcp_port'" in result["msg"]
     assert result["key"] == "app_tcp_prt" and result["line"] == 3 and result["file"].endswith(".qi.yml")
+
+
+def test_bad_arguments_are_refused_by_the_argument_spec():
+    with pytest.raises(AnsibleActionFail) as e:
+        run({"app_dir": EXAMPLE, "app_dirs": [EXAMPLE]})
+    assert "mutually exclusive" in str(e.value)
+
+
+def test_the_module_file_has_the_same_argument_spec():
+    assert module_file.APP_SPEC["argument_spec"]["app_dir"]["type"] == "path"

@@ -97,16 +97,17 @@ def test_an_unknown_missing_role_names_the_three_ways(tmp_path):
 def test_stand_in_roles_are_generated_and_reported(tmp_path):
     spec = {"app_dir": str(tmp_path), "build": {"playbook": str(tmp_path / "playbook.yml"),
                                                 "roles": ["facts", "nodejs"], "requirements": []}}
-    paths, report, _ = resolve_roles(spec, str(tmp_path), [], [], None, {}, lambda m: None)
+    paths, report, dirs = resolve_roles(spec, str(tmp_path), [], [], None, {}, lambda m: None)
     assert [(r["role"], r["how"], r["source"]) for r in report] == [
         ("facts", "substituted", "qi.convergence.facts"), ("nodejs", "substituted", "qi.convergence.nodejs_app")]
     stand_in = tmp_path / "substitute-roles" / "nodejs" / "tasks" / "main.yml"
     assert "qi.convergence.nodejs_app" in stand_in.read_text() and paths[-1].endswith("substitute-roles")
+    assert len(dirs) == 2
 
 
 def test_test_script_honours_exports_and_inline_env_and_stops_at_the_first_failure():
     commands = ["export GREETING=hi", "X=1 sh -c 'echo $GREETING $X'", "false", "echo never"]
-    proc = subprocess.run(["/bin/sh", "-c", build_script(commands)], capture_output=True, text=True)
+    proc = subprocess.run(["/bin/sh", "-c", build_script(commands)], check=False, capture_output=True, text=True)
     results = parse_output(commands, proc.stdout)
     assert proc.returncode == 1
     assert [r["rc"] for r in results] == [0, 0, 1, None]

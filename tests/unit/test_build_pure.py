@@ -4,7 +4,7 @@ import os
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint
 from ansible_collections.qi.convergence.plugins.module_utils.image_build import _inventory
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
-from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "nodejs-hello")
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.spec import read_app, read_apps
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app, read_apps
 
 from appfolder import BASE_VARS, make_app, write
 
@@ -56,9 +56,8 @@ def test_the_port_variable_the_real_role_exported(tmp_path):
 
 
 def test_vars_files_win_over_play_vars_as_in_ansible(tmp_path):
-    root = app_with(tmp_path, [{"hosts": "localhost", "vars_files": ["vars.yml"], "vars": {"nodejs_app_tcp_port": 7000,
-                                                                                        "nodejs_app_name": "x"}}],
-                    {"vars.yml": BASE_VARS})
+    play = {"hosts": "localhost", "vars_files": ["vars.yml"], "vars": {"nodejs_app_tcp_port": 7000, "nodejs_app_name": "x"}}
+    root = app_with(tmp_path, [play], {"vars.yml": BASE_VARS})
     spec = read_app(root)
     assert spec["run"]["port"] == 8080 and spec["name"] == "hello"
 
@@ -198,6 +197,6 @@ def test_bad_legacy_vars(tmp_path, extra, expected):
 
 def test_examples_read():
     root = os.path.join(ROOT, "examples")
-    names = sorted(s["name"] for d in os.listdir(root) for s in read_apps(os.path.join(root, d),
-                                                                           collections_paths=COLLECTIONS))
+    names = sorted(s["name"] for d in os.listdir(root)
+                   for s in read_apps(os.path.join(root, d), collections_paths=COLLECTIONS))
     assert "nodejs-hello" in names and "greeter" in names and "text-utils" in names

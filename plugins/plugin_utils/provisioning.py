@@ -14,25 +14,14 @@ __metaclass__ = type
 
 import os
 
+from ansible.errors import AnsibleError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 PLAYBOOK_ORDER = ("playbook.yml", "site.yml", "docker.yml")
 IMPORT_KEYS = ("import_playbook", "ansible.builtin.import_playbook")
-
-
-def _ansible():
-    import ansible.module_utils
-    if ".zip" in (getattr(ansible.module_utils, "__file__", "") or ""):
-        # Inside a module payload the controller's ansible package is shadowed: never half-import it.
-        raise QiError("reading a provisioning playbook needs Ansible on the controller: run this through the "
-                      "collection's action plugin (the module's FQCN in a playbook), not as a raw module")
-    try:
-        from ansible.parsing.dataloader import DataLoader
-        from ansible.template import Templar
-        from ansible.errors import AnsibleError
-    except ImportError:
-        raise QiError("reading a provisioning playbook needs ansible-core on the controller's Python")
-    return DataLoader, Templar, AnsibleError
 
 
 def _rel(app_dir, path):
@@ -64,15 +53,13 @@ def choose_playbook(app_dir, prov_dir, explicit=None):
                    if n.endswith((".yml", ".yaml")) and _looks_like_playbook(os.path.join(prov_dir, n)))
     if found:
         raise QiError("no %s here; playbooks found: %s. Choose one with build.playbook in .qi.yml "
-                      "(e.g. build: {playbook: provisioning/%s})" % (", ".join(PLAYBOOK_ORDER), ", ".join(found),
-                                                                      found[0]),
-                      path=_rel(app_dir, prov_dir))
+                      "(e.g. build: {playbook: provisioning/%s})"
+                      % (", ".join(PLAYBOOK_ORDER), ", ".join(found), found[0]), path=_rel(app_dir, prov_dir))
     return None
 
 
 class _Reader:
     def __init__(self, app_dir, role_defaults):
-        DataLoader, self.Templar, self.AnsibleError = _ansible()
         self.loader = DataLoader()
         self.app_dir = app_dir
         self.role_defaults = role_defaults
@@ -85,7 +72,7 @@ class _Reader:
                 return self.loader.load_from_file(path, trusted_as_template=True)
             except TypeError:  # ansible-core before 2.19 trusts every loaded string
                 return self.loader.load_from_file(path)
-        except self.AnsibleError as e:
+        except AnsibleError as e:
             raise QiError("cannot be read by Ansible: %s" % str(e).splitlines()[0], path=_rel(self.app_dir, path))
 
     def collect(self, playbook):
@@ -108,8 +95,8 @@ class _Reader:
 
     def template(self, value, variables, path, name):
         try:
-            return self.Templar(loader=self.loader, variables=variables).template(value)
-        except self.AnsibleError as e:
+            return Templar(loader=self.loader, variables=variables).template(value)
+        except AnsibleError as e:
             raise QiError("variable '%s' cannot be resolved at build time: %s" % (name, str(e).splitlines()[0]),
                           path=_rel(self.app_dir, path))
 

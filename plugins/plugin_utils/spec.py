@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read an app folder (its .qi.yml in either real shape and/or its legacy provisioning) into app specs.
+"""Controller side (it needs Ansible itself): read an app folder (its .qi.yml in either real shape and/or its legacy provisioning) into app specs.
 
 One spec per app the .qi.yml declares (or one for a provisioning folder alone). Where both speak, .qi.yml
 wins over the provisioning variables, which are read as Ansible reads them (module_utils/provisioning.py).
@@ -14,9 +14,12 @@ import json
 import os
 import re
 
+from ansible.errors import AnsibleError
+from ansible.template import Templar, trust_as_template
+
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_defaults_file
-from ansible_collections.qi.convergence.plugins.module_utils.provisioning import choose_playbook, read_provisioning
+from ansible_collections.qi.convergence.plugins.plugin_utils.provisioning import choose_playbook, read_provisioning
 from ansible_collections.qi.convergence.plugins.module_utils.qi_file import read_qi_file
 from ansible_collections.qi.convergence.plugins.module_utils.qi_schema import LEGACY_VARS
 from ansible_collections.qi.convergence.plugins.module_utils.rpm_map import translate_command
@@ -98,7 +101,7 @@ def _env(value, where):
                     for k, v in value.items())
     out = {}
     for item in value:
-        name, _, val = str(item).partition("=")
+        name, val = (str(item).split("=", 1) + [""])[:2]
         if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
             val = val[1:-1]
         out[name.strip()] = val
@@ -177,11 +180,6 @@ def _templated(commands, variables, where):
     """Render {{ }} in setup/test commands with the app's own keys, as the QI playbook did."""
     if not any("{{" in c for c in commands):
         return list(commands)
-    try:
-        from ansible.template import Templar, trust_as_template
-        from ansible.errors import AnsibleError
-    except ImportError:
-        raise QiError("templated commands need ansible-core on the controller's Python", **where)
     templar = Templar(variables=variables)
     out = []
     for c in commands:
@@ -263,11 +261,11 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     service = bool(service) or bool(qk)
     if service and not command:
         raise QiError("a service needs a start command: set app_start_script (or run.command), or give "
-                      "package.json a scripts.start or main", **_where(qi_path or where["path"], prefix,
-                                                                         "app_start_script"))
+                      "package.json a scripts.start or main",
+                      **_where(qi_path or where["path"], prefix, "app_start_script"))
     if service and not port:
-        raise QiError("a service needs a port: set app_tcp_port", **_where(qi_path or where["path"], prefix,
-                                                                          "app_tcp_port"))
+        raise QiError("a service needs a port: set app_tcp_port",
+                      **_where(qi_path or where["path"], prefix, "app_tcp_port"))
     env = _env(lv.get("nodejs_app_env_vars"), where)
     if port and stack == "nodejs":
         # The real nodejs role exported this to the service; real apps refuse to start without it.
@@ -308,9 +306,8 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
             role_vars["nodejs_app_commands"] = translated
     if version is not None:
         role_vars["nodejs_version"] = str(version)
-    files = ([qi_path] if qi_path else []) + [_rel(app_dir, p) for p in
-                                               ([legacy["playbook"]] if legacy and legacy["playbook"] else [])
-                                               + (legacy["files"] if legacy else [])]
+    legacy_files = ([legacy["playbook"]] if legacy and legacy["playbook"] else []) + (legacy["files"] if legacy else [])
+    files = ([qi_path] if qi_path else []) + [_rel(app_dir, p) for p in legacy_files]
     return {
         "name": name,
         "app_dir": app_dir,

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of qi.convergence.container_image: read every app of a folder, build, test and push each."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_client
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_apps
+
+
+def build_all(params, check_mode=False, progress=None):
+    """Build every app of params' app_dir (or its one spec); the module/action result."""
+    builds, specs = [], []
+    try:
+        specs = [params["spec"]] if params.get("spec") else read_apps(
+            params["app_dir"], collections_paths=[c for c in params["collections_path"].split(":") if c],
+            role_map=params["role_map"], rpm_map=params["rpm_map"])
+        client = docker_client(params.get("docker_host"))
+        for spec in specs:
+            if not params["test"]:
+                spec = dict(spec, tests=[])
+            builds.append(build_image(params, spec, check_mode=check_mode, client=client, progress=progress))
+    except QiError as e:
+        e.extra = {"builds": builds, "tests": getattr(e, "outcome", None),
+                   "failed_app": specs[len(builds)]["name"] if len(builds) < len(specs) else None}
+        raise
+    first = dict(builds[0])
+    first.pop("changed", None)
+    return dict(first, changed=any(b["changed"] for b in builds), builds=builds, specs=specs, spec=specs[0])
