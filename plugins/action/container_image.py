@@ -34,7 +34,8 @@ class ActionModule(ActionBase):
             return result
 
         def progress(line):
-            display.display("    %s" % line)
+            # stderr: stdout belongs to the callback (a JSON callback's output must stay parseable).
+            display.display("    %s" % line, stderr=True)
         try:
             result.update(build_all(p, check_mode=bool(self._task.check_mode), progress=progress))
         except QiError as e:

@@ -41,8 +41,7 @@ SUDOERS = "/etc/sudoers.d/qi-build"
 CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /var/cache/apt/*.bin "
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
            "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn %s %s %s" % (SUDOERS, NPMRC, CA_FILE))
-CONTROLLER = "qi_controller"
-HOST_LOCAL_VARS = ("nodejs_app_controller", "nodejs_app_build_environment")
+HOST_LOCAL_VARS = ("nodejs_app_controller_python", "nodejs_app_build_environment")
 SETUP_ENV = {"npm_config_cache": "/tmp/qi-npm-cache", "YARN_CACHE_FOLDER": "/tmp/qi-yarn-cache"}
 
 
@@ -115,9 +114,7 @@ def _inventory(spec, container_name, extra_vars):
             name = name.strip().lstrip("!&")
             if name and name not in ("all", "localhost", "127.0.0.1") and re.match(r"^[A-Za-z0-9_.-]+$", name):
                 groups[name] = {"hosts": {"localhost": None}}
-    # The legacy plays name the container "localhost"; the controller needs a name of its own.
-    controller = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    return {"all": {"hosts": {"localhost": host, CONTROLLER: controller}, "vars": extra_vars, "children": groups}}
+    return {"all": {"hosts": {"localhost": host}, "vars": extra_vars, "children": groups}}
 
 
 def _generated_playbook(spec, path):
@@ -220,7 +217,8 @@ def _extra_vars(spec, params):
     if not spec["build"]["generated"]:
         extra.update(spec["build"]["vars"])
     extra["qi_container"] = True
-    extra["nodejs_app_controller"] = CONTROLLER
+    # The plays' "localhost" is the container: the role's controller-side fetch runs with a local connection.
+    extra["nodejs_app_controller_python"] = sys.executable
     extra["nodejs_app_build_environment"] = environment(host_settings()[0])
     if params.get("rpm_map"):
         extra["nodejs_app_rpm_map"] = params["rpm_map"]

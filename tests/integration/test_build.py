@@ -1,14 +1,15 @@
 """Images built from the apps' own provisioning playbooks, checked for real on the engine and registry."""
 import http.client
 import json
+import os
 import time
 
 import docker
 import pytest
 
-from conftest import EXAMPLES, playbook
+from conftest import EXAMPLES, STATE, playbook
 
-BUILD_TASK = "Build the image from the provisioning playbook"
+BUILD_TASK = "Build, test and push the images of"
 
 
 def build(app_dir, *extra, check=True):
@@ -23,9 +24,9 @@ def engine():
 @pytest.fixture(scope="module")
 def built():
     out = {}
-    for name in ("nodejs-hello", "python-notes"):
+    for name in ("nodejs-hello", "python-notes", "qi-apps", "legacy-secrets"):
         res = build("%s/%s" % (EXAMPLES, name))
-        out[name] = res.results(BUILD_TASK)[0]
+        out.update((b["name"], b) for b in res.results(BUILD_TASK)[0]["builds"])
     return out
 
 
@@ -72,12 +73,16 @@ def test_built_image_serves_as_provisioned(engine, built, name, port, health, bo
 def test_image_metadata(engine, built):
     conf = engine.images.get(built["nodejs-hello"]["image"]).attrs["Config"]
     assert "GREETING=Hello from provisioning" in conf["Env"] and "NODE_ENV=production" in conf["Env"]
+    assert "NODEJS_HELLO_TCP_PORT=8080" in conf["Env"]
     assert conf["User"] != "" and not conf["User"].startswith("0:")
     assert conf["Healthcheck"]["Test"][0] == "CMD"
     assert conf["ExposedPorts"] == {"8080/tcp": {}}
     labels = conf["Labels"]
     assert labels["org.opencontainers.image.title"] == "nodejs-hello"
     assert labels["io.qi-convergence.fingerprint"] == built["nodejs-hello"]["fingerprint"]
+    assert labels["org.opencontainers.image.source"] == "https://github.com/example/nodejs-hello.git"
+    assert labels["org.opencontainers.image.ref.name"] == "master"
+    assert labels["io.qi-convergence.node-version"] == "4.3.1"
     assert {"org.opencontainers.image.created", "org.opencontainers.image.version",
             "org.opencontainers.image.source"} <= set(labels)
 
@@ -148,3 +153,96 @@ def http_get_registry(path):
     c = http.client.HTTPConnection("127.0.0.1", 5000, timeout=5)
     c.request("GET", path)
     return c.getresponse().read().decode()
+
+
+def test_the_node_version_the_app_asks_for(engine, built):
+    for name, version in (("nodejs-hello", "v4.3.1"), ("greeter", "v18.20.8")):
+        out = engine.containers.run(built[name]["image"], ["node", "-v"], remove=True).decode().strip()
+        assert out == version
+
+
+def test_legacy_roles_were_stood_in_for_and_said_so(built):
+    assert [(r["role"], r["how"], r["source"]) for r in built["discovery-server"]["roles"]] == [
+        ("facts", "substituted", "qi.convergence.facts"), ("secrets", "substituted", "qi.convergence.secrets"),
+        ("nodejs", "substituted", "qi.convergence.nodejs_app")]
+
+
+def test_npm_install_installed_a_real_dependency_and_left_no_build_settings(engine, built):
+    out = engine.containers.run(built["nodejs-hello"]["image"], ["sh", "-c", "ls node_modules; ls /usr/local/etc "
+                                "/etc/sudoers.d; node -e \"console.log(require('ms')(60000))\""],
+                                remove=True).decode()
+    assert "ms\n" in out and "1m" in out and "npmrc" not in out and "qi-build" not in out
+
+
+def test_no_secret_and_no_template_in_the_image(engine, built):
+    image = engine.images.get(built["discovery-server"]["image"])
+    text = json.dumps(image.attrs) + json.dumps(image.history())
+    assert "{{" not in text and "CLIENT_SECRET" not in text
+    assert "DISCOVERY_SERVER_TCP_PORT=8088" in image.attrs["Config"]["Env"]
+
+
+def test_qi_tests_ran_against_each_image(built):
+    assert [r["command"] for r in built["nodejs-hello"]["tests"]["results"]][0] == "npm test"
+    desktop = built["text-utils"]["tests"]["results"]
+    assert [r["rc"] for r in desktop] == [0, 0, 0, 0] or built["text-utils"]["cache_hit"]
+
+
+def test_a_library_is_built_and_tested_but_is_not_a_service(built):
+    assert built["text-utils"]["service"] is False and built["greeter"]["service"] is True
+
+
+def test_the_desktop_test_ran_with_a_display_and_a_browser(engine, built):
+    image = built["text-utils"]["image"]
+    out = engine.containers.run(image, ["sh", "-c", "command -v google-chrome Xvfb chromedriver"], remove=True)
+    assert out.decode().count("/") >= 3
+    log = open(os.path.join(STATE, "logs", "test-text-utils.log")).read()
+    assert "browser test passed with Chromium" in log and "unit tests passed in /var/tmp" in log
+
+
+def test_a_qi_yml_only_app_in_the_real_flat_shape_builds_and_tests(engine, tmp_path):
+    app = tmp_path / "qi-only"
+    app.mkdir()
+    (app / ".qi.yml").write_text(QI_ONLY)
+    (app / "lib.js").write_text("module.exports = function (a, b) { return a + b; };\n")
+    (app / "package.json").write_text(json.dumps({"name": "qi-only", "version": "1.0.0",
+                                                  "scripts": {"test": "node -e \"require('assert').equal("
+                                                              "require('./lib')(2, 2), 4)\""}}))
+    res = build(str(app))
+    result = res.results(BUILD_TASK)[0]["builds"][0]
+    assert result["service"] is False and [r["rc"] for r in result["tests"]["results"]] == [0, 0]
+    out = engine.containers.run(result["image"], ["sh", "-c", "pwd; node -v; id -un"], remove=True).decode()
+    assert out.split() == ["/home/vagrant/sync", "v4.3.1", "nodejs"]
+
+
+def test_a_failing_qi_command_fails_the_build_and_pushes_nothing(engine, app_copy):
+    app = app_copy("nodejs-hello", "failing-hello")
+    qi = app / ".qi.yml"
+    qi.write_text(qi.read_text().replace("app_name: nodejs-hello", "app_name: failing-hello")
+                  .replace("  - npm test", "  - QI_FAIL_TEST=4343 npm test"))
+    server = app / "server.js"
+    server.write_text(server.read_text().replace("NODEJS_HELLO_TCP_PORT", "FAILING_HELLO_TCP_PORT"))
+    res = build(str(app), check=False)
+    assert res.rc != 0
+    msg = res.failure()
+    assert "QI_FAIL_TEST=4343 npm test" in msg and "exit 1" in msg and "intentional test failure 4343" in msg
+    assert "nothing was pushed" in msg
+    assert engine.images.list(name="127.0.0.1:5000/failing-hello") == []
+    assert "failing-hello" not in json.loads(http_get_registry("/v2/_catalog"))["repositories"]
+
+
+QI_ONLY = """# A QI descriptor alone, no provisioning folder: a library, as 97 of the 98 real files describe.
+app_name: qi-only
+git_repository: https://example.invalid/qi-only.git
+git_branches:
+  - master
+email: maintainer@example.org
+env_runtime: linux
+app_start_service: false
+software_stack: nodejs
+software_stack_version: 4.3.1
+setup:
+  - npm install
+commands:
+  - npm test
+  - TMPDIR=/tmp node -e "console.log(process.env.TMPDIR)"
+"""
