@@ -95,7 +95,12 @@ def _exec(container, cmd, user="root", what="command", workdir=None, env=None, l
         log.write(out)
     if res.exit_code != 0:
         tail = "\n".join(out.strip().splitlines()[-20:])
-        raise QiError("%s failed in the build container (exit %d):\n%s" % (what, res.exit_code, tail))
+        hints = ""
+        if log is not None:
+            log.flush()
+            hints = "\n".join(_hints(log.name))
+        raise QiError("%s failed in the build container (exit %d):\n%s%s" % (
+            what, res.exit_code, hints + "\n" if hints else "", tail))
     return out.strip()
 
 
@@ -137,6 +142,21 @@ def _failure_lines(log_path):
             task = next((lines[j] for j in range(i, -1, -1) if lines[j].startswith("TASK [")), "")
             out.append((task.rstrip("* ") + " " + line).strip())
     return out or lines[-15:]
+
+
+_GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+\.git|github:[\w./-]+)")
+
+
+def _hints(log_path):
+    """Plain words for failures whose own output buries the cause."""
+    with open(log_path, "r", errors="replace") as f:
+        text = f.read()
+    deps = sorted(set(m.group(1) for m in _GIT_DEP.finditer(text) if "npm" in text))
+    if deps and ("npm error" in text or "npm ERR!" in text or "error Command failed" in text):
+        return ["npm could not fetch the git-hosted dependency %s: its git host is not reachable from this "
+                "machine. Publish it to the npm registry and depend on a version, or vendor it into the app."
+                % ", ".join(deps)]
+    return []
 
 
 def _warn_unmatched_phases(log_path, phases):
@@ -187,7 +207,7 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
         if rc != 0:
             shown = os.path.relpath(playbook, spec["app_dir"]) if spec["build"]["playbook"] else "the generated play"
             raise QiError("provisioning playbook %s failed (exit %d); build log %s:\n%s" % (
-                shown, rc, log_path, "\n".join(_failure_lines(log_path))))
+                shown, rc, log_path, "\n".join(_hints(log_path) + _failure_lines(log_path))))
         return _warn_unmatched_phases(log_path, phases)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

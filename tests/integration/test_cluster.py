@@ -18,7 +18,7 @@ NS = "qi-e2e-cluster-%s" % uuid.uuid4().hex[:6]
 @pytest.fixture(scope="module")
 def image():
     res = playbook("playbooks/build.yml", "-e", "app_dir=%s/nodejs-hello" % EXAMPLES)
-    return res.results("Build the image from the provisioning playbook")[0]["image"]
+    return res.results("Build, test and push the images of")[0]["image"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_pod_from_local_registry_runs_with_logs_and_exec(image, namespace):
     pod = kube_json("-n", namespace, "get", "pod", "hello")
     assert pod["status"]["containerStatuses"][0]["imageID"].endswith(image.split("@")[1])
     assert "nodejs-hello listening on 8080" in kubectl("-n", namespace, "logs", "hello").stdout
-    assert kubectl("-n", namespace, "exec", "hello", "--", "id", "-un").stdout.strip() == "nodejs-hello"
+    assert kubectl("-n", namespace, "exec", "hello", "--", "id", "-un").stdout.strip() == "nodejs"
 
 
 def test_cluster_ip_reachable_from_another_pod(image, namespace):

@@ -1,16 +1,23 @@
 """Build + deploy on the embedded cluster, end to end: answers, idempotence, failures, rollback, prune, production."""
 import http.client
+import json
+import shutil
 import threading
 import time
 
+import docker
 import pytest
 import yaml
 
 from conftest import EXAMPLES, KUBECONFIG, kube_json, kubectl, playbook
 
 pytestmark = pytest.mark.cluster
-APPS = {"nodejs-hello": (30080, "Hello from provisioning"), "python-notes": (30081, "Team notes")}
+# app name: (example folder, node port, text of the reply)
+APPS = {"nodejs-hello": ("nodejs-hello", 30080, "Hello from provisioning"),
+        "python-notes": ("python-notes", 30081, "Team notes"),
+        "greeter": ("qi-apps", 30082, "Hello, world")}
 ROLLOUT = "Roll out"
+BUILD = "Build, test and push the images of"
 
 
 def get(port, path="/", timeout=2):
@@ -37,19 +44,20 @@ def revisions(name, ns="default"):
 def sites():
     """site.yml (build + deploy) on each example app, run twice."""
     out = {}
-    for name in APPS:
-        first = playbook("playbooks/site.yml", "-e", "app_dir=%s/%s" % (EXAMPLES, name))
-        second = playbook("playbooks/site.yml", "-e", "app_dir=%s/%s" % (EXAMPLES, name))
+    for name, (folder, _port, _body) in APPS.items():
+        first = playbook("playbooks/site.yml", "-e", "app_dir=%s/%s" % (EXAMPLES, folder))
+        second = playbook("playbooks/site.yml", "-e", "app_dir=%s/%s" % (EXAMPLES, folder))
         out[name] = (first, second)
     return out
 
 
 @pytest.mark.parametrize("name", sorted(APPS))
 def test_site_answers_through_node_port(sites, name):
-    port, body = APPS[name]
+    folder, port, body = APPS[name]
     status, text = get(port)
     assert status == 200 and body in text
-    assert "ConfigMap" in text or "first note" in text
+    if name != "greeter":
+        assert "ConfigMap" in text or "first note" in text
     msg = sites[name][0].results("Show where the apps answer")[0]["msg"]
     assert "http://127.0.0.1:%d/" % port in msg
 
@@ -109,21 +117,23 @@ def test_bad_image_fails_fast_keeps_serving_and_rolls_back(sites):
 def test_crashing_image_names_crash_loop_and_logs(sites, app_copy):
     name = "crasher-%d" % (time.time() % 100000)
     app = app_copy("nodejs-hello", name)
+    shutil.rmtree(str(app / "provisioning"))
     (app / ".qi.yml").write_text("app_name: " + name + "\napp_start_script: server.js\napp_tcp_port: 8080\n"
-                                 "software_stack: nodejs\nhealth: {path: /healthz}\n")
+                                 "app_start_service: true\nsoftware_stack: nodejs\nhealth: {path: /healthz}\n")
     image = deployed_image("nodejs-hello")
-    # An environment that breaks the app at start: Node refuses the port and exits.
-    res = deploy(str(app), "-e", "app_image=%s" % image, "-e", '{"app_deploy_env": {"PORT": "99999"}}', check=False)
+    # An environment that breaks the app at start: without a numeric port it exits.
+    res = deploy(str(app), "-e", "app_image=%s" % image, "-e", '{"app_deploy_env": {"NODEJS_HELLO_TCP_PORT": "none"}}',
+                 check=False)
     msg = res.failure()
     assert res.rc != 0 and "CrashLoopBackOff" in msg, msg
-    assert "last log lines" in msg and "ERR_SOCKET_BAD_PORT" in msg
+    assert "last log lines" in msg and "NODEJS_HELLO_TCP_PORT is not set" in msg
     assert "first revision: its objects were removed" in msg
     assert kubectl("-n", "default", "get", "deployment", name, check=False).returncode != 0
 
 
 def test_rollback_playbook_moves_between_revisions(sites):
     digest_image = deployed_image("python-notes")
-    tag_image = sites["python-notes"][0].results("Build the image from the provisioning playbook")[0]["image_tag"]
+    tag_image = sites["python-notes"][0].results(BUILD)[0]["image_tag"]
     deploy("%s/python-notes" % EXAMPLES, "-e", "app_image=%s" % tag_image)
     revs = revisions("python-notes")
     assert deployed_image("python-notes") == tag_image
@@ -141,8 +151,8 @@ def test_removing_a_config_map_prunes_it_and_secrets_stay_hidden(sites, app_copy
     app = app_copy("nodejs-hello", "prune-demo")
     qi = yaml.safe_load((app / ".qi.yml").read_text())
     qi["app_name"] = "prune-demo"
-    qi["deploy"]["config_files"][0]["name"] = "prune-demo-motd"
-    qi["deploy"]["secrets"] = [{"name": "prune-demo-token", "env": ["API_TOKEN"]}]
+    qi["kubernetes"]["config_files"][0]["name"] = "prune-demo-motd"
+    qi["kubernetes"]["secrets"] = [{"name": "prune-demo-token", "env": ["API_TOKEN"]}]
     (app / ".qi.yml").write_text(yaml.safe_dump(qi))
     image = deployed_image("nodejs-hello")
     token = "tok-%d-very-secret" % time.time()
@@ -153,7 +163,7 @@ def test_removing_a_config_map_prunes_it_and_secrets_stay_hidden(sites, app_copy
     env = kubectl("-n", "default", "exec", pod["metadata"]["name"], "--", "printenv", "API_TOKEN").stdout.strip()
     assert env == token
     assert token not in str(first.data)
-    del qi["deploy"]["config_files"]
+    del qi["kubernetes"]["config_files"]
     (app / ".qi.yml").write_text(yaml.safe_dump(qi))
     second = deploy(str(app), "-e", "app_image=%s" % image, "-e", secret_arg)
     assert "ConfigMap/prune-demo-motd" in second.results(ROLLOUT)[0]["pruned"]
@@ -188,10 +198,47 @@ def test_production_settings_in_a_local_namespace(sites):
 def test_rendered_manifests_pass_server_validation(sites, inventory, name):
     image = deployed_image(name)
     kubectl("create", "namespace", "qi-validate", check=False)
-    res = deploy("%s/%s" % (EXAMPLES, name), "--check", "-e", "app_image=%s" % image,
+    res = deploy("%s/%s" % (EXAMPLES, APPS[name][0]), "--check", "-e", "app_image=%s" % image,
                  "-e", "app_deploy_kubeconfig=%s" % KUBECONFIG, "-e", "app_deploy_namespace=qi-validate",
                  "-e", "app_deploy_fetch_kubeconfig=false", "-e", '{"app_deploy_node_ports": {}}', "-e", "app_deploy_release=%s-%s-dryrun" % (name, inventory),
                  inventory="inventories/%s/hosts.yml" % inventory)
     applied = res.results(ROLLOUT)[0]["applied"]
     assert "Deployment/%s" % name in applied and "Service/%s" % name in applied
     assert kubectl("-n", "qi-validate", "get", "all,secret,configmap", "-o", "name").stdout.strip() in ("", "configmap/kube-root-ca.crt")
+
+
+def test_a_library_of_an_apps_file_is_not_deployed(sites):
+    assert kubectl("-n", "default", "get", "deployment", "text-utils", check=False).returncode != 0
+    said = sites["greeter"][0].results("Say which apps are libraries")[0]
+    assert "text-utils" in str(said) and "not deployed" in str(said)
+
+
+def test_a_failing_qi_command_deploys_nothing(sites, app_copy):
+    app = app_copy("nodejs-hello", "failing-site")
+    qi = app / ".qi.yml"
+    qi.write_text(qi.read_text().replace("app_name: nodejs-hello", "app_name: failing-site")
+                  .replace("  - npm test", "  - QI_FAIL_TEST=77 npm test"))
+    server = app / "server.js"
+    server.write_text(server.read_text().replace("NODEJS_HELLO_TCP_PORT", "FAILING_SITE_TCP_PORT"))
+    res = playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, check=False)
+    assert res.rc != 0 and "QI_FAIL_TEST=77 npm test" in res.failure()
+    assert res.results(ROLLOUT) == []
+    assert kubectl("-n", "default", "get", "deployment", "failing-site", check=False).returncode != 0
+
+
+def test_legacy_secrets_reach_the_pod_and_never_the_image(tmp_path):
+    secret = "s3cr3t-%d" % time.time()
+    values = tmp_path / "secrets.yml"
+    values.write_text(yaml.safe_dump({"secrets_env_vars": ["GPII_OAUTH2_AUTH_CLIENT_ID=e2e_client",
+                                                           "GPII_OAUTH2_AUTH_CLIENT_SECRET=" + secret]}))
+    res = playbook("playbooks/site.yml", "-e", "app_dir=%s/legacy-secrets" % EXAMPLES, "-e", "@%s" % values, "-v")
+    assert secret not in json.dumps(res.data)
+    status, text = get(30083)
+    body = json.loads(text)
+    assert status == 200 and body["clientId"] == "e2e_client" and body["clientSecretLength"] == len(secret)
+    pod = [p for p in kube_json("-n", "default", "get", "pods", "-l", "app.kubernetes.io/name=discovery-server")["items"]
+           if not p["metadata"].get("deletionTimestamp")][0]
+    env = kubectl("-n", "default", "exec", pod["metadata"]["name"], "--", "env").stdout
+    assert "DISCOVERY_SERVER_TCP_PORT=8088" in env and "GPII_OAUTH2_AUTH_CLIENT_SECRET=" + secret in env
+    image = docker.from_env().images.get(deployed_image("discovery-server"))
+    assert secret not in json.dumps(image.attrs) + json.dumps(image.history())
