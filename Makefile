@@ -62,7 +62,7 @@ e2e: cluster
 molecule: setup
 	@scripts/molecule.sh
 
-collection:
+collection: setup
 	@scripts/collection-build.sh
 
 test: setup

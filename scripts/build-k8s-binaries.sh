@@ -10,12 +10,29 @@ STATE=${QI_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qi-convergence}
 OUT=$STATE/k8s/$K/bin
 STAMP=$OUT/.complete
 BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl"
+LOG=$STATE/logs/k8s-build-$K.log
+T0=$(date +%s)
+stage() { echo "== [$(( $(date +%s) - T0 )) s] $*"; }
+
+# with_progress CMD...: run a long Go command, its output in $LOG, a progress line every 30 s; on failure
+# the last log lines.
+with_progress() {
+  "$@" >>"$LOG" 2>&1 &
+  local pid=$! n=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1; n=$((n + 1))
+    (( n % 30 )) || echo "   ... $(( $(date +%s) - T0 )) s, $(grep -c . "$LOG" || true) log lines (packages compiled) in $LOG"
+  done
+  wait "$pid" || { echo "ERROR: '$*' failed; last lines of $LOG:" >&2; tail -n 20 "$LOG" >&2; exit 1; }
+}
 
 if [[ -f $STAMP ]]; then
   echo "kubernetes $K binaries already built in $OUT"
   exit 0
 fi
 command -v go >/dev/null || { echo "ERROR: go is not installed; it is needed to build Kubernetes $K" >&2; exit 1; }
+mkdir -p "$(dirname "$LOG")"; : >"$LOG"
+stage "building Kubernetes $K from source (first time on this machine: ~8 min on 2 cores; log $LOG)"
 
 S=v0.${K#v1.}
 MINOR=$(cut -d. -f2 <<<"$K")
@@ -24,8 +41,9 @@ SRC=$STATE/k8s/$K/src
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-echo "== downloading k8s.io/kubernetes@$K through the Go module proxy"
-J=$(cd "$WORK" && go mod download -json "k8s.io/kubernetes@$K")
+stage "downloading k8s.io/kubernetes@$K through the Go module proxy"
+J=$(cd "$WORK" && go mod download -json "k8s.io/kubernetes@$K" 2>>"$LOG") \
+  || { echo "ERROR: cannot download k8s.io/kubernetes@$K; last lines of $LOG:" >&2; tail -n 20 "$LOG" >&2; exit 1; }
 D=$(python3 -c 'import json,sys;print(json.loads(sys.argv[1])["Dir"])' "$J")
 C=$(python3 -c 'import json,sys;print(json.loads(sys.argv[1]).get("Origin",{}).get("Hash","unknown"))' "$J")
 
@@ -45,16 +63,17 @@ for kv in gitVersion=$K gitMajor=1 gitMinor=$MINOR gitCommit=$C gitTreeState=cle
 done
 
 mkdir -p "$OUT"
-echo "== building $BINS (this takes long the first time)"
+stage "compiling $BINS (dependencies are downloaded as needed)"
 start=$(date +%s)
 # shellcheck disable=SC2046
-go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$OUT/" $(for b in $BINS; do echo "./cmd/$b"; done)
-echo "== kubernetes binaries built in $(( $(date +%s) - start )) s"
+with_progress go build -v -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$OUT/" \
+  $(for b in $BINS; do echo "./cmd/$b"; done)
+stage "kubernetes binaries built in $(( $(date +%s) - start )) s"
 
 ETCD_V=$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
-echo "== building etcd $ETCD_V"
+stage "building etcd $ETCD_V"
 ESRC=$STATE/k8s/$K/etcd-src
-EJ=$(cd "$WORK" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_V")
+EJ=$(cd "$WORK" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_V" 2>>"$LOG")
 ED=$(python3 -c 'import json,sys;print(json.loads(sys.argv[1])["Dir"])' "$EJ")
 rm -rf "$ESRC"; cp -r "$ED" "$ESRC"; chmod -R u+w "$ESRC"
 cd "$ESRC"
@@ -62,11 +81,11 @@ for r in $(go mod edit -json | python3 -c 'import json,sys
 for r in json.load(sys.stdin).get("Replace") or []: print(r["Old"]["Path"])'); do
   go mod edit -dropreplace="$r"
 done
-go build -trimpath -ldflags "-s -w" -o "$OUT/etcd" .
+with_progress go build -v -trimpath -ldflags "-s -w" -o "$OUT/etcd" .
 cd /; rm -rf "$SRC/_output"
 
 for b in $BINS etcd; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
 "$OUT/kube-apiserver" --version
 "$OUT/etcd" --version | head -1
-echo "== total build time $(( $(date +%s) - start )) s"
+stage "done: binaries in $OUT"
 touch "$STAMP"

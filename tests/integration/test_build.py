@@ -159,6 +159,8 @@ def test_the_node_version_the_app_asks_for(engine, built):
     for name, version in (("nodejs-hello", "v4.3.1"), ("greeter", "v18.20.8")):
         out = engine.containers.run(built[name]["image"], ["node", "-v"], remove=True).decode().strip()
         assert out == version
+    lts = engine.images.get(built["text-utils"]["image"]).labels["io.qi-convergence.node-version"]
+    assert int(lts.split(".")[0]) % 2 == 0 and int(lts.split(".")[0]) >= 24  # lts: an even, current line
 
 
 def test_legacy_roles_were_stood_in_for_and_said_so(built):
@@ -209,9 +211,12 @@ def test_a_qi_yml_only_app_in_the_real_flat_shape_builds_and_tests(engine, tmp_p
                                                               "require('./lib')(2, 2), 4)\""}}))
     res = build(str(app))
     result = res.results(BUILD_TASK)[0]["builds"][0]
-    assert result["service"] is False and [r["rc"] for r in result["tests"]["results"]] == [0, 0]
-    out = engine.containers.run(result["image"], ["sh", "-c", "pwd; node -v; id -un"], remove=True).decode()
-    assert out.split() == ["/home/vagrant/sync", "v4.3.1", "nodejs"]
+    assert result["service"] is False and [r["rc"] for r in result["tests"]["results"]] == [0, 0, 0]
+    out = engine.containers.run(result["image"], ["sh", "-c", "pwd; node -v; id -un; ls /usr/local/lib/node_modules"],
+                                remove=True).decode()
+    assert out.split()[:3] == ["/home/vagrant/sync", "v4.3.1", "nodejs"] and "escape-html" in out.split()
+    report = os.path.join(STATE, "logs", "reports", "qi-only", "cobertura-coverage.xml")
+    assert open(report).read().strip() == "<coverage line-rate=\"1\"/>"
 
 
 def test_a_failing_qi_command_fails_the_build_and_pushes_nothing(engine, app_copy):
@@ -241,8 +246,26 @@ app_start_service: false
 software_stack: nodejs
 software_stack_version: 4.3.1
 setup:
+  - sudo npm install -g escape-html@1.0.3
   - npm install
 commands:
   - npm test
   - TMPDIR=/tmp node -e "console.log(process.env.TMPDIR)"
+  - mkdir -p coverage && echo '<coverage line-rate="1"/>' > coverage/cobertura-coverage.xml
+publishers:
+  - cobertura:
+      report-file: coverage/cobertura-coverage.xml
 """
+
+
+def test_a_git_hosted_npm_dependency_fails_naming_it(app_copy):
+    app = app_copy("nodejs-hello", "git-dep-hello")
+    qi = app / ".qi.yml"
+    qi.write_text(qi.read_text().replace("app_name: nodejs-hello", "app_name: git-dep-hello"))
+    pkg = json.loads((app / "package.json").read_text())
+    pkg["dependencies"]["first-discovery"] = "git+https://github.com/GPII/first-discovery.git"
+    (app / "package.json").write_text(json.dumps(pkg))
+    res = build(str(app), check=False)
+    assert res.rc != 0
+    msg = res.failure()
+    assert "npm could not fetch the git-hosted dependency" in msg and "GPII/first-discovery.git" in msg

@@ -58,6 +58,8 @@ def test_site_answers_through_node_port(sites, name):
     assert status == 200 and body in text
     if name != "greeter":
         assert "ConfigMap" in text or "first note" in text
+    if name == "nodejs-hello":
+        assert json.loads(text)["node"] == "v4.3.1"  # the version its .qi.yml asks for
     msg = sites[name][0].results("Show where the apps answer")[0]["msg"]
     assert "http://127.0.0.1:%d/" % port in msg
 

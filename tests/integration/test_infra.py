@@ -109,3 +109,26 @@ def test_collection_tarball_has_no_clutter(tmp_path):
     assert {"plugins", "roles", "playbooks", "meta", "README.md", "MANIFEST.json"} <= tops
     assert not tops & {"tests", ".venv", "build", "molecule", ".ci", "benchmarks", "scripts", ".git"}
     assert not [n for n in names if "__pycache__" in n]
+
+
+def test_make_collection_builds_a_tarball_that_installs_and_runs(tmp_path):
+    res = run(["make", "collection"])
+    tarball = res.stdout.split("built ")[1].split()[0]
+    names = tarfile.open(tarball).getnames()
+    assert "schemas/qi.schema.json" in names and "plugins/action/app_spec.py" in names
+    dest = tmp_path / "collections"
+    run([os.path.join(ROOT, ".venv", "bin", "ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-p", str(dest),
+         tarball])
+    play = tmp_path / "use.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - qi.convergence.app_spec:\n        app_dir: %s/qi-apps\n      register: apps\n"
+        "    - ansible.builtin.assert:\n        that: apps.specs | map(attribute='name') | list"
+        " == ['text-utils', 'greeter']\n" % os.path.join(ROOT, "examples"))
+    env = dict(ENV, ANSIBLE_COLLECTIONS_PATH=str(dest))
+    env.pop("ANSIBLE_CONFIG", None)
+    out = run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", "localhost,", str(play)], env=env,
+              cwd=str(tmp_path))
+    assert "failed=0" in out.stdout
+    assert str(dest) in run([os.path.join(ROOT, ".venv", "bin", "ansible-galaxy"), "collection", "list", "-p",
+                             str(dest)], env=env, cwd=str(tmp_path)).stdout
