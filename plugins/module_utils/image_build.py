@@ -189,7 +189,9 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
             cmd += ["--tags", ",".join(phases)]
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
                    ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0",
-                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", PYTHONUNBUFFERED="1")
+                   # The outer run reports this build in JUnit; the nested run must not write its own file.
+                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", QI_JUNIT_DIR="",
+                   PYTHONUNBUFFERED="1")
         if collections_path:
             env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
         env["ANSIBLE_ROLES_PATH"] = ":".join(roles_paths)

@@ -3,6 +3,7 @@ import http.client
 import json
 import os
 import time
+import xml.etree.ElementTree as ET
 
 import docker
 import pytest
@@ -226,10 +227,17 @@ def test_a_failing_qi_command_fails_the_build_and_pushes_nothing(engine, app_cop
                   .replace("  - npm test", "  - QI_FAIL_TEST=4343 npm test"))
     server = app / "server.js"
     server.write_text(server.read_text().replace("NODEJS_HELLO_TCP_PORT", "FAILING_HELLO_TCP_PORT"))
-    res = build(str(app), check=False)
+    junit = app.parent / "junit"
+    res = build(str(app), "-e", "qi_junit_dir=%s" % junit, check=False)
     assert res.rc != 0
     msg = res.failure()
     assert "QI_FAIL_TEST=4343 npm test" in msg and "exit 1" in msg and "intentional test failure 4343" in msg
+    report = ET.parse(str(next(junit.glob("qi-build-*.xml")))).getroot()
+    suite = report.find("testsuite[@name='failing-hello']")
+    failed = suite.find("testcase[@name='test: QI_FAIL_TEST=4343 npm test']")
+    assert "intentional test failure 4343" in failed.find("system-out").text
+    assert "exit 1" in failed.find("failure").text
+    assert suite.find("testcase[@name='push']/skipped") is not None
     assert "nothing was pushed" in msg
     assert engine.images.list(name="127.0.0.1:5000/failing-hello") == []
     assert "failing-hello" not in json.loads(http_get_registry("/v2/_catalog"))["repositories"]
