@@ -4,10 +4,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 PKGS="docker.io containerd runc containernetworking-plugins docker-registry iptables conntrack
       debootstrap openssl iproute2 curl vagrant shellcheck"
-missing=()
+missing=() found=()
 for p in $PKGS; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then found+=("$p"); else missing+=("$p"); fi
 done
+# npm fetches exact Node.js builds from the npm registry for image builds: any npm on PATH will do.
+if command -v npm >/dev/null; then found+=("npm($(npm --version 2>/dev/null))"); else missing+=(npm); fi
+if [[ ${QI_SETUP_VERBOSE:-${CI:-}} ]]; then
+  say "prerequisites found: ${found[*]}"
+  command -v go >/dev/null && say "go found: $(go version | awk '{print $3}') (builds the embedded Kubernetes once)"
+fi
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   [[ $(id -u) == 0 ]] || die "Debian packages missing (${missing[*]}) and not root: install them first"

@@ -112,3 +112,16 @@ def test_test_script_honours_exports_and_inline_env_and_stops_at_the_first_failu
     assert proc.returncode == 1
     assert [r["rc"] for r in results] == [0, 0, 1, None]
     assert results[1]["output"] == "hi 1"
+
+
+def test_app_dirs_resolve_against_the_given_bases_never_the_working_directory(tmp_path, monkeypatch):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.qi.convergence.plugins.filter.app_dirs import _app_dirs
+    (tmp_path / "project" / "apps" / "web").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "apps" / "web").mkdir(parents=True)
+    monkeypatch.chdir(str(tmp_path / "elsewhere"))
+    bases = [str(tmp_path / "project"), str(tmp_path / "inventory")]
+    assert _app_dirs(["apps/web", "/abs/x"], bases) == [str(tmp_path / "project" / "apps" / "web"), "/abs/x"]
+    with pytest.raises(AnsibleFilterError) as e:
+        _app_dirs(["apps/nope"], bases)
+    assert str(tmp_path / "project" / "apps" / "nope") in str(e.value) and "inventory" in str(e.value)
