@@ -371,8 +371,8 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
     container = None
     workdir = tempfile.mkdtemp(prefix="qi-roles-")
     try:
-        container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True,
-                                          labels={"io.qi-convergence.build": spec["name"]})
+        # Known by its name prefix, not a label: docker commit would copy a label into the app's image.
+        container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True)
         _prepare(container, spec)
         playbook = spec["build"]["playbook"]
         if spec["build"]["generated"]:

@@ -3,6 +3,7 @@ import http.client
 import json
 import os
 import time
+import uuid
 import xml.etree.ElementTree as ET
 
 import docker
@@ -108,7 +109,7 @@ def test_rebuild_unchanged_is_a_cache_hit_without_containers(engine, built):
 def test_check_mode_tells_a_build_is_needed(app_copy):
     app = app_copy("nodejs-hello", "check-mode-app")
     vars_file = app / "provisioning" / "vars.yml"
-    vars_file.write_text(vars_file.read_text().replace("Hello from provisioning", "Hello, check mode"))
+    vars_file.write_text(vars_file.read_text().replace("Hello from provisioning", "Hello, %s" % uuid.uuid4().hex))
     res = build(str(app), "--check")
     assert res.changed() == 1 and "would build" in res.results(BUILD_TASK)[0]["msg"]
 
@@ -116,18 +117,20 @@ def test_check_mode_tells_a_build_is_needed(app_copy):
 def test_changing_one_var_rebuilds(engine, app_copy, built):
     app = app_copy("nodejs-hello")
     vars_file = app / "provisioning" / "vars.yml"
-    vars_file.write_text(vars_file.read_text().replace("Hello from provisioning", "Hello again"))
+    # Unique per run: the engine outlives test runs, and an edit built once before would be a cache hit.
+    greeting = "Hello again %s" % uuid.uuid4().hex[:8]
+    vars_file.write_text(vars_file.read_text().replace("Hello from provisioning", greeting))
     res = build(str(app))
     result = res.results(BUILD_TASK)[0]
     assert res.changed() >= 1 and result["cache_hit"] is False
     assert result["fingerprint"] != built["nodejs-hello"]["fingerprint"]
-    assert "GREETING=Hello again" in engine.images.get(result["image"]).attrs["Config"]["Env"]
+    assert "GREETING=" + greeting in engine.images.get(result["image"]).attrs["Config"]["Env"]
 
 
 def test_changing_one_role_file_rebuilds(app_copy, built):
     app = app_copy("python-notes")
     defaults = app / "provisioning" / "roles" / "notes_app" / "defaults" / "main.yml"
-    defaults.write_text(defaults.read_text() + "notes_app_unused_tunable: 1\n")
+    defaults.write_text(defaults.read_text() + "notes_app_unused_tunable: %s\n" % uuid.uuid4().hex)
     result = build(str(app)).results(BUILD_TASK)[0]
     assert result["cache_hit"] is False and result["fingerprint"] != built["python-notes"]["fingerprint"]
 
@@ -144,7 +147,7 @@ def test_failing_task_fails_the_build_cleanly(engine, app_copy):
     assert res.rc != 0
     msg = res.failure()
     assert "intentional failure 4242" in msg and "Break on purpose" in msg
-    assert engine.containers.list(all=True, filters={"label": "io.qi-convergence.build"}) == []
+    assert engine.containers.list(all=True, filters={"name": "qi-build-broken-notes"}) == []
     assert engine.images.list(name="127.0.0.1:5000/broken-notes") == images_before == []
     catalog = json.loads(http_get_registry("/v2/_catalog"))
     assert "broken-notes" not in catalog["repositories"]
