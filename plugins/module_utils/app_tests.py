@@ -18,7 +18,7 @@ import re
 import tarfile
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors
+from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors, remove_quietly
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 _MARK = re.compile(r"^@@qi-test (start|end) (\d+)(?: (\d+))?$")
@@ -138,11 +138,7 @@ def run_tests(client, image, spec, log_dir, timeout=1800, env=None):
     except docker_errors() as e:
         raise QiError("Docker error while testing %s: %s" % (spec["name"], e))
     finally:
-        if container is not None:
-            try:
-                container.remove(force=True)
-            except docker_errors():
-                pass
+        remove_quietly(container)
     results = parse_output(commands, text)
     failed = next((r for r in results if r["rc"] not in (0,)), None)
     outcome = {"results": results, "reports": reports, "seconds": round(time.time() - started, 1),

@@ -7,7 +7,7 @@ once from Debian's packages (what QI's desktop VMs gave test suites), reused whi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors
+from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors, remove_quietly
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 PACKAGES = "xvfb x11-xserver-utils xauth chromium chromium-driver fonts-liberation"
@@ -44,9 +44,5 @@ def desktop_base(client, base_image, log):
     except docker_errors() as e:
         raise QiError("Docker error while building the linux-desktop base: %s" % e)
     finally:
-        if container is not None:
-            try:
-                container.remove(force=True)
-            except docker_errors():
-                pass
+        remove_quietly(container)
     return client.images.get(name)

@@ -39,3 +39,13 @@ def docker_client(base_url=None, timeout=300):
 def docker_errors():
     """The SDK's error base classes, for callers that translate them into QiError."""
     return (docker.errors.DockerException,) if HAS_DOCKER else ()
+
+
+def remove_quietly(container):
+    """Remove a throwaway container whatever state it is in; used in finally blocks, so it never raises."""
+    if container is None:
+        return
+    try:
+        container.remove(force=True)
+    except docker_errors():
+        pass

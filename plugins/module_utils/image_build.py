@@ -28,7 +28,8 @@ import uuid
 from ansible_collections.qi.convergence.plugins.module_utils.app_tests import run_tests
 from ansible_collections.qi.convergence.plugins.module_utils.build_roles import resolve_roles
 from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import desktop_base
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_client, docker_errors
+from ansible_collections.qi.convergence.plugins.module_utils.docker_client import (
+    docker_client, docker_errors, remove_quietly)
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint, SKIP_DIRS
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
@@ -411,11 +412,7 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        if container is not None:
-            try:
-                container.remove(force=True)
-            except docker_errors():
-                pass
+        remove_quietly(container)
 
 
 def _quote(s):

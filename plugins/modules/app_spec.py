@@ -25,6 +25,7 @@ description:
 author:
   - qi.convergence developers (@qi-convergence)
 extends_documentation_fragment:
+  - qi.convergence.reading
   - qi.convergence.render.READ_ONLY
 options:
   app_dir:
@@ -37,18 +38,6 @@ options:
   qi_file:
     description: The C(.qi.yml) file to read, when not C(APP_DIR/.qi.yml).
     type: path
-  collections_path:
-    description: Colon-separated collections paths, to find the defaults of collection roles a playbook uses.
-    type: str
-    default: ""
-  role_map:
-    description: Legacy role name to the collection role standing in for it, beside the built-in map.
-    type: dict
-    default: {}
-  rpm_map:
-    description: RPM package name to a list of Debian package names, beside the built-in map.
-    type: dict
-    default: {}
 requirements:
   - PyYAML
   - jsonschema

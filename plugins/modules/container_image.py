@@ -46,6 +46,8 @@ attributes:
   idempotent:
     support: full
     description: An unchanged app reuses its cached image and reports no change.
+extends_documentation_fragment:
+  - qi.convergence.reading
 options:
   spec:
     description: The application spec returned by M(qi.convergence.app_spec). Mutually exclusive with O(app_dir).
@@ -82,10 +84,6 @@ options:
     description: Extra variables for the build, on top of the spec's C(build.overrides).
     type: dict
     default: {}
-  collections_path:
-    description: Colon-separated collections paths for the nested playbook run (so it finds this collection).
-    type: str
-    default: ""
   log_dir:
     description: Where the build log is written; created when missing.
     type: path
@@ -97,14 +95,6 @@ options:
     description: Colon-separated roles paths searched first for the roles a legacy playbook names.
     type: str
     default: ""
-  role_map:
-    description: Legacy role name (or source tail) to the collection role standing in for it, beside the built-in map.
-    type: dict
-    default: {}
-  rpm_map:
-    description: RPM package name to a list of Debian package names, beside the built-in map.
-    type: dict
-    default: {}
   state_dir:
     description: The state dir; its C(galaxy-roles) folder caches roles installed from C(requirements.yml).
     type: path
