@@ -160,12 +160,30 @@ def _hints(log_path):
     return []
 
 
-def _warn_unmatched_phases(log_path, phases):
-    with open(log_path, "r", errors="replace") as f:
-        text = f.read()
-    if phases and "TASK [" not in text:
-        return ["no task of the provisioning playbook is tagged %s: the build ran nothing" % ", ".join(phases)]
-    return []
+_TAGS = re.compile(r"TASK TAGS: \[([^\]]*)\]")
+
+
+def unmatched_phases(list_tags_output, phases):
+    """The phases no task carries, from `ansible-playbook --list-tags` output (pure)."""
+    tags = set()
+    for m in _TAGS.finditer(list_tags_output):
+        tags.update(t.strip() for t in m.group(1).split(",") if t.strip())
+    return [p for p in phases if p not in tags]
+
+
+def _warn_unmatched_phases(cmd, env, cwd, phases):
+    """A phase tag that matches no task is a warning (the build would silently skip that phase)."""
+    if not phases:
+        return []
+    try:
+        res = subprocess.run(cmd + ["--list-tags"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             check=False, env=env, cwd=cwd, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if res.returncode != 0:
+        return []
+    return ["phase tag '%s' matches no task of the provisioning playbook: nothing of that phase ran" % p
+            for p in unmatched_phases(res.stdout, phases)]
 
 
 # The lines of the nested run shown live: task names and their outcome.
@@ -186,8 +204,6 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
         if not os.path.exists(exe):
             exe = shutil.which("ansible-playbook") or "ansible-playbook"
         cmd = [exe, "-i", inv, playbook, "-e", "@" + evars]
-        if phases:
-            cmd += ["--tags", ",".join(phases)]
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0",
                    ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_HOST_KEY_CHECKING="0",
                    # The outer run reports this build in JUnit; the nested run must not write its own file.
@@ -196,6 +212,9 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
         if collections_path:
             env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
         env["ANSIBLE_ROLES_PATH"] = ":".join(roles_paths)
+        warnings = _warn_unmatched_phases(cmd, env, os.path.dirname(playbook), phases)
+        if phases:
+            cmd += ["--tags", ",".join(phases)]
         with open(log_path, "a") as log:
             log.write("$ ANSIBLE_ROLES_PATH=%s %s\n" % (env["ANSIBLE_ROLES_PATH"], " ".join(cmd)))
             log.flush()
@@ -211,7 +230,7 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
             shown = os.path.relpath(playbook, spec["app_dir"]) if spec["build"]["playbook"] else "the generated play"
             raise QiError("provisioning playbook %s failed (exit %d); build log %s:\n%s" % (
                 shown, rc, log_path, "\n".join(_hints(log_path) + _failure_lines(log_path))))
-        return _warn_unmatched_phases(log_path, phases)
+        return warnings
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -125,3 +125,11 @@ def test_app_dirs_resolve_against_the_given_bases_never_the_working_directory(tm
     with pytest.raises(AnsibleFilterError) as e:
         _app_dirs(["apps/nope"], bases)
     assert str(tmp_path / "project" / "apps" / "nope") in str(e.value) and "inventory" in str(e.value)
+
+
+def test_a_phase_no_task_carries_is_found_from_list_tags():
+    from ansible_collections.qi.convergence.plugins.module_utils.image_build import unmatched_phases
+    out = ("playbook: p.yml\n\n  play #1 (localhost): localhost\tTAGS: []\n"
+           "      TASK TAGS: [always, configure, deploy, install, test]\n")
+    assert unmatched_phases(out, ["install", "configure"]) == []
+    assert unmatched_phases(out, ["install", "build"]) == ["build"]
