@@ -5,9 +5,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 . "$HERE/lib/common.sh"
 start=$(date +%s)
-if ! "$HERE/build-k8s-binaries.sh" >"$QI_LOG_DIR/k8s-build.log" 2>&1; then
-  tail -n 20 "$QI_LOG_DIR/k8s-build.log" >&2
-  die "building the Kubernetes binaries failed: see $QI_LOG_DIR/k8s-build.log"
+# Its stage and progress lines go to the terminal (the first build takes minutes); the compiler's to its log.
+if ! "$HERE/build-k8s-binaries.sh" 2>&1 | tee "$QI_LOG_DIR/k8s-build.log"; then
+  die "building the Kubernetes binaries failed: see $QI_LOG_DIR/k8s-build.log and $QI_LOG_DIR/k8s-build-*.log"
 fi
 cd "$ROOT"
 .venv/bin/ansible-playbook -i inventories/local/hosts.yml playbooks/cluster.yml "$@"
