@@ -210,6 +210,8 @@ def test_a_qi_yml_only_app_in_the_real_flat_shape_builds_and_tests(engine, tmp_p
     app.mkdir()
     (app / ".qi.yml").write_text(QI_ONLY)
     (app / "lib.js").write_text("module.exports = function (a, b) { return a + b; };\n")
+    # A new source each run: the engine outlives runs, and this test wants a real build and real tests.
+    (app / "run-id.txt").write_text(uuid.uuid4().hex)
     (app / "package.json").write_text(json.dumps({"name": "qi-only", "version": "1.0.0",
                                                   "scripts": {"test": "node -e \"require('assert').equal("
                                                               "require('./lib')(2, 2), 4)\""}}))
