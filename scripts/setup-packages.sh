@@ -10,7 +10,7 @@ for p in $PKGS; do
 done
 # npm fetches exact Node.js builds from the npm registry for image builds: any npm on PATH will do.
 if command -v npm >/dev/null; then found+=("npm($(npm --version 2>/dev/null))"); else missing+=(npm); fi
-if [[ ${QI_SETUP_VERBOSE:-${CI:-}} ]]; then
+if [[ ${QI_SETUP_VERBOSE:-} ]]; then
   say "prerequisites found: ${found[*]}"
   command -v go >/dev/null && say "go found: $(go version | awk '{print $3}') (builds the embedded Kubernetes once)"
 fi
