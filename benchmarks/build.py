@@ -47,7 +47,7 @@ def ours(nonce):
     data = json.loads(res.stdout[res.stdout.index("{"):])
     for play in data["plays"]:
         for task in play["tasks"]:
-            if "Build the image" in task["task"]["name"]:
+            if "Build, test and push the images of" in task["task"]["name"]:
                 return t, task["hosts"]["localhost"]
     raise SystemExit("no build result")
 
@@ -59,9 +59,10 @@ def ours_library_call(nonce):
     from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
     params = {"docker_host": None, "base_image": BASE, "phases": [], "overrides": {"qi_bench_nonce": nonce},
               "collections_path": os.path.join(ROOT, "build", "collections"), "registry": "127.0.0.1:5000",
-              "push": True, "log_dir": os.path.join(STATE, "logs"), "registry_username": None}
+              "push": True, "log_dir": os.path.join(STATE, "logs"), "registry_username": None, "roles_path": "",
+              "role_map": {}, "rpm_map": {}, "state_dir": STATE, "test": True, "test_timeout": 1800}
     start = time.monotonic()
-    result = build_image(params, read_app(APP))
+    result = build_image(params, read_app(APP, collections_paths=[params["collections_path"]]))
     return time.monotonic() - start, result
 
 
