@@ -33,7 +33,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.docker_client impor
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint, SKIP_DIRS
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import collection_role_dir, find_role
+from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_dir
 from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
 
@@ -42,17 +42,14 @@ SUDOERS = "/etc/sudoers.d/qi-build"
 CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /var/cache/apt/*.bin "
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
            "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn %s %s %s" % (SUDOERS, NPMRC, CA_FILE))
-HOST_LOCAL_VARS = ("nodejs_app_controller_python", "nodejs_app_build_environment")
+HOST_LOCAL_VARS = ("nodejs_app_controller_python",)
 SETUP_ENV = {"npm_config_cache": "/tmp/qi-npm-cache", "YARN_CACHE_FOLDER": "/tmp/qi-yarn-cache"}
 
 
 def _fingerprint_role_dirs(spec, roles_paths, collections_paths, role_map):
-    build, found = spec["build"], []
-    for role in build["roles"]:
-        hit = find_role(role, roles_paths, collections_paths, build["requirements"], role_map)
-        if hit:
-            found.append(hit[1] if hit[0] != "substituted" else collection_role_dir(hit[1], collections_paths))
-    return [d for d in found if d]
+    dirs = [role_dir(role, roles_paths, collections_paths, spec["build"]["requirements"], role_map)
+            for role in spec["build"]["roles"]]
+    return [d for d in dirs if d]
 
 
 def build_fingerprint(spec, base_id, role_dirs, extra_vars, phases):
@@ -261,7 +258,6 @@ def _extra_vars(spec, params):
     extra["qi_container"] = True
     # The plays' "localhost" is the container: the role's controller-side fetch runs with a local connection.
     extra["nodejs_app_controller_python"] = sys.executable
-    extra["nodejs_app_build_environment"] = environment(host_settings()[0])
     if params.get("rpm_map"):
         extra["nodejs_app_rpm_map"] = params["rpm_map"]
     return extra
@@ -288,7 +284,7 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
     user_roles, collections = _paths(params)
     app_roles = [os.path.join(os.path.dirname(spec["build"]["playbook"]), "roles")] if spec["build"]["playbook"] else []
     role_dirs = _fingerprint_role_dirs(spec, user_roles + app_roles, collections, params.get("role_map"))
-    # The controller's own npm settings and host name shape no image: keep them out of the fingerprint.
+    # The controller's own Python shapes no image: keep it out of the fingerprint.
     shaping = dict((k, v) for k, v in dict(extra_vars, **spec["build"]["vars"]).items() if k not in HOST_LOCAL_VARS)
     fp = build_fingerprint(spec, base_image.id, role_dirs, shaping, phases)
     repo = "%s/%s" % (params["registry"], spec["name"]) if params["registry"] else spec["name"]
@@ -348,12 +344,11 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
     return result
 
 
-def _prepare(container, spec):
+def _prepare(container, spec, settings, bundle):
     dest = spec["source"]["dest"]
     _exec(container, "mkdir -p %s" % _quote(os.path.dirname(dest) or "/"), what="creating the source folder")
     if not container.put_archive("/", _source_tar(spec["source"]["dir"], dest)):
         raise QiError("copying the source into the build container failed")
-    settings, bundle = host_settings()
     files = [(NPMRC, npmrc_text(settings).encode("utf-8"), 0o644)] + ([(CA_FILE, bundle, 0o644)] if bundle else [])
     _exec(container, "mkdir -p %s" % os.path.dirname(NPMRC), what="creating the npm config folder")
     container.put_archive("/", _files_tar(files))
@@ -367,10 +362,10 @@ def _say(progress, line):
         progress(line)
 
 
-def _run_setup(container, spec, log, progress=None):
+def _run_setup(container, spec, npm_env, log, progress=None):
     """The .qi.yml setup commands, in the app folder, as the app user, with sudo for the build only."""
     user = spec["run"]["user"]
-    env = dict(SETUP_ENV, **environment(host_settings()[0]))
+    env = dict(SETUP_ENV, **npm_env)
     home = _exec(container, "getent passwd %s | cut -d: -f6" % _quote(user), what="looking up the home of " + user)
     env["HOME"] = home or "/tmp/qi-home"
     for cmd in spec["build"]["setup"]:
@@ -393,26 +388,29 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
     try:
         # Known by its name prefix, not a label: docker commit would copy a label into the app's image.
         container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True)
-        _prepare(container, spec)
+        # Read once per build (it runs npm on the controller), never on a cache hit.
+        settings, bundle = host_settings()
+        npm_env = environment(settings)
+        _prepare(container, spec, settings, bundle)
         playbook = spec["build"]["playbook"]
         if spec["build"]["generated"]:
             playbook = os.path.join(workdir, "qi-generated-playbook.yml")
             _generated_playbook(spec, playbook)
         user_roles, collections = _paths(params)
         with open(log_path, "a") as log:
-            roles_paths, report, _dirs = resolve_roles(
-                dict(spec, build=dict(spec["build"], playbook=spec["build"]["playbook"])), workdir, user_roles,
-                collections, params.get("state_dir"), params.get("role_map"), lambda m: log.write(m + "\n"))
+            roles_paths, report, _dirs = resolve_roles(spec, workdir, user_roles, collections, params.get("state_dir"),
+                                                       params.get("role_map"), lambda m: log.write(m + "\n"))
             for r in report:
                 log.write("role %s: %s (%s)\n" % (r["role"], r["how"], r["source"]))
         result["roles"] = report
         for r in report:
             _say(progress, "%s: role %s: %s (%s)" % (spec["name"], r["role"], r["how"], r["source"]))
-        result["messages"] += run_playbook(spec, playbook, name, phases, extra_vars, params["collections_path"],
-                                           roles_paths, log_path, progress)
+        result["messages"] += run_playbook(spec, playbook, name, phases,
+                                           dict(extra_vars, nodejs_app_build_environment=npm_env),
+                                           params["collections_path"], roles_paths, log_path, progress)
         with open(log_path, "a") as log:
             if spec["build"]["setup"]:
-                _run_setup(container, spec, log, progress)
+                _run_setup(container, spec, npm_env, log, progress)
             version = _exec(container, "command -v node >/dev/null && node --version || true", what="node --version")
         result["node_version"] = version.lstrip("v") or None
         _exec(container, CLEANUP, what="clean-up")

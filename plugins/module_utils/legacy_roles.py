@@ -61,11 +61,16 @@ def find_role(name, roles_paths, collections_paths, requirements, extra_map=None
     return None
 
 
-def role_defaults_file(name, roles_paths, collections_paths, requirements, extra_map=None):
+def role_dir(name, roles_paths, collections_paths, requirements, extra_map=None):
+    """The folder of the role that will run for name (a stand-in's collection folder when substituted)."""
     found = find_role(name, roles_paths, collections_paths, requirements, extra_map)
     if not found:
         return None
-    path = found[1] if found[0] != "substituted" else collection_role_dir(found[1], collections_paths)
+    return found[1] if found[0] != "substituted" else collection_role_dir(found[1], collections_paths)
+
+
+def role_defaults_file(name, roles_paths, collections_paths, requirements, extra_map=None):
+    path = role_dir(name, roles_paths, collections_paths, requirements, extra_map)
     for candidate in ("defaults/main.yml", "defaults/main.yaml"):
         if path and os.path.isfile(os.path.join(path, candidate)):
             return os.path.join(path, candidate)

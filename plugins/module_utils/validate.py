@@ -105,11 +105,6 @@ def _unknown_key(key, known):
     return "unknown key%s; known keys: %s" % (" (did you mean '%s'?)" % hint[0] if hint else "", ", ".join(known))
 
 
-def _order(error):
-    # Report the first problem in file order; among errors at one place, the most specific.
-    return (_line(error._qi_doc, list(error.path)) or 0, -len(error.path))
-
-
 def validate(document, schema, path, prefix=()):
     """Raise QiError for the first schema violation of document (read from file path)."""
     if not HAS_JSONSCHEMA:
@@ -118,9 +113,8 @@ def validate(document, schema, path, prefix=()):
     errors = list(validator.iter_errors(document))
     if not errors:
         return
-    for e in errors:
-        e._qi_doc = document
-    error = sorted(errors, key=_order)[0]
+    # Report the first problem in file order; among errors at one place, the most specific.
+    error = min(errors, key=lambda e: (_line(document, list(e.path)) or 0, -len(e.path)))
     key_path, message = _message(error)
     full = list(prefix) + key_path
     raise QiError(message, path=path, key=_key_path(full) or None, line=_line(document, key_path))
