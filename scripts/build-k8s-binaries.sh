@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the Kubernetes server binaries (and etcd) from upstream sources through the Go module proxy.
+# Build the Kubernetes server binaries (with etcd and CoreDNS) from upstream sources through the Go module proxy.
 # No release binaries or images can be downloaded on this kind of machine, so the embedded cluster
 # is built from source once and cached in the state dir, keyed by version.
 # Usage: build-k8s-binaries.sh [VERSION]   (env: QI_STATE_DIR, QI_K8S_VERSION)
@@ -26,8 +26,29 @@ with_progress() {
   wait "$pid" || { echo "ERROR: '$*' failed; last lines of $LOG:" >&2; tail -n 20 "$LOG" >&2; exit 1; }
 }
 
+# build_coredns: the cluster DNS add-on at the version this Kubernetes release's own add-on manifest names.
+build_coredns() {
+  local v
+  v=$(grep -o 'coredns:v[0-9.]*' "$SRC/cluster/addons/dns/coredns/coredns.yaml.in" | head -1 | cut -d: -f2)
+  [[ -n $v ]] || { echo "ERROR: no CoreDNS version in $SRC/cluster/addons/dns/coredns/coredns.yaml.in" >&2; exit 1; }
+  stage "building CoreDNS $v (cluster DNS)"
+  (cd "$WORK" && with_progress env GOBIN="$OUT" go install -v -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$v")
+  "$OUT/coredns" -version | head -1
+  echo "$v" >"$OUT/coredns.version"
+}
+
+SRC=$STATE/k8s/$K/src
+export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 if [[ -f $STAMP ]]; then
-  echo "kubernetes $K binaries already built in $OUT"
+  if [[ -x $OUT/coredns && -f $OUT/coredns.version ]]; then
+    echo "kubernetes $K binaries already built in $OUT"
+    exit 0
+  fi
+  command -v go >/dev/null || { echo "ERROR: go is not installed; it is needed to build CoreDNS" >&2; exit 1; }
+  WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+  mkdir -p "$(dirname "$LOG")"; : >"$LOG"
+  build_coredns
+  stage "done: binaries in $OUT"
   exit 0
 fi
 command -v go >/dev/null || { echo "ERROR: go is not installed; it is needed to build Kubernetes $K" >&2; exit 1; }
@@ -36,8 +57,6 @@ stage "building Kubernetes $K from source (first time on this machine: ~8 min on
 
 S=v0.${K#v1.}
 MINOR=$(cut -d. -f2 <<<"$K")
-export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
-SRC=$STATE/k8s/$K/src
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -83,8 +102,9 @@ for r in json.load(sys.stdin).get("Replace") or []: print(r["Old"]["Path"])'); d
 done
 with_progress go build -v -trimpath -ldflags "-s -w" -o "$OUT/etcd" .
 cd /; rm -rf "$SRC/_output"
+build_coredns
 
-for b in $BINS etcd; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
+for b in $BINS etcd coredns; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
 "$OUT/kube-apiserver" --version
 "$OUT/etcd" --version | head -1
 stage "done: binaries in $OUT"

@@ -60,15 +60,40 @@ def test_cluster_ip_reachable_from_another_pod(image, namespace):
             "        time.sleep(0.5)\n"
             "else:\n"
             "    raise SystemExit('no answer')\n") % ip
-    kubectl("-n", namespace, "run", "client", "--image=" + image, "--restart=Never", "--command", "--",
+    assert "Hello from provisioning" in run_to_completion(namespace, "client", image, code)
+
+
+def run_to_completion(namespace, name, image, code):
+    """Run Python code in a one-off pod; return its log once it succeeded."""
+    kubectl("-n", namespace, "run", name, "--image=" + image, "--restart=Never", "--command", "--",
             "python3", "-c", code)
     for attempt in range(60):
-        phase = kube_json("-n", namespace, "get", "pod", "client")["status"]["phase"]
+        phase = kube_json("-n", namespace, "get", "pod", name)["status"]["phase"]
         if phase in ("Succeeded", "Failed"):
             break
         time.sleep(1)
-    assert phase == "Succeeded"
-    assert "Hello from provisioning" in kubectl("-n", namespace, "logs", "client").stdout
+    log = kubectl("-n", namespace, "logs", name, check=False).stdout
+    assert phase == "Succeeded", log
+    return log
+
+
+def test_pods_resolve_service_names_through_cluster_dns(image, namespace):
+    kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-dns", "--port=8080", check=False)
+    ip = kube_json("-n", namespace, "get", "svc", "hello-dns")["spec"]["clusterIP"]
+    code = ("import socket,time,urllib.request\n"
+            "print('api', socket.gethostbyname('kubernetes.default.svc.cluster.local'))\n"
+            "print('short', socket.gethostbyname('hello-dns'))\n"
+            "for i in range(20):\n"
+            "    try:\n"
+            "        print(urllib.request.urlopen('http://hello-dns.%s:8080/',timeout=3).read().decode()); break\n"
+            "    except OSError:\n"
+            "        time.sleep(0.5)\n") % namespace
+    log = run_to_completion(namespace, "dns-client", image, code)
+    assert "api 10.96.0.1" in log
+    assert "short %s" % ip in log
+    assert "Hello from provisioning" in log
+    resolver = kubectl("-n", namespace, "exec", "hello", "--", "cat", "/etc/resolv.conf").stdout
+    assert "nameserver 10.96.0.10" in resolver and "search %s.svc.cluster.local" % namespace in resolver
 
 
 def test_node_port_answers_on_loopback(image, namespace):
