@@ -8,7 +8,7 @@ import uuid
 import docker
 import pytest
 
-from conftest import ENV, ROOT, run
+from conftest import ENV, ROOT, STATE, run
 
 BASE = "qi-convergence/debian:12"
 SYSTEMD = "qi-convergence/debian-systemd:12"
@@ -132,3 +132,33 @@ def test_make_collection_builds_a_tarball_that_installs_and_runs(tmp_path):
     assert "failed=0" in out.stdout
     assert str(dest) in run([os.path.join(ROOT, ".venv", "bin", "ansible-galaxy"), "collection", "list", "-p",
                              str(dest)], env=env, cwd=str(tmp_path)).stdout
+
+
+REDHAT_PACKAGES = ["-e", "k8s_single_node_install_method=packages",
+                   "-e", "k8s_single_node_package_repo_url=https://mirror.example/kubernetes/rpm/",
+                   "-e", "k8s_single_node_package_repo_gpgkey=https://mirror.example/kubernetes/rpm/repomd.xml.key",
+                   "-e", "k8s_single_node_containerd_repo_url=https://mirror.example/containerd/rpm/"]
+
+
+@pytest.mark.parametrize("method, extra, expect", [
+    ("binaries", [], ["cgroupDriver: systemd", "bin_dir = \"/opt/cni/bin\"", "clusterDNS: [10.96.0.10]",
+                      "Description=qi.convergence kube-apiserver", "coredns:v", "imagePullPolicy: Never"]),
+    ("packages", REDHAT_PACKAGES, ["kind: ClusterConfiguration", "dnsDomain: cluster.local",
+                                   "bin_dir = \"/opt/cni/bin\""]),
+])
+def test_k8s_single_node_check_mode_on_a_centos_fact_set(tmp_path, method, extra, expect):
+    """The RedHat-family paths against a CentOS Stream 9 fact set, in check mode: every task but those that call the
+    host's own dnf, yum repositories, SELinux, firewalld and systemd (tag qi_host_os), which need that host."""
+    state = tmp_path / "state"
+    bins = os.path.join(STATE, "k8s", "v1.35.4", "bin")
+    fixtures = os.path.join(ROOT, "tests", "integration", "fixtures")
+    res = run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "--check", "--diff", "-i", "localhost,",
+               "-c", "local", os.path.join(fixtures, "redhat-check-mode.yml"),
+               "-e", "@" + os.path.join(fixtures, "centos-stream-9-facts.yml"),
+               "-e", "ansible_python_interpreter=" + os.path.join(ROOT, ".venv", "bin", "python"),
+               "-e", "k8s_single_node_state_dir=%s" % state, "-e", "k8s_single_node_bin_dir=" + bins,
+               "--skip-tags", "qi_host_os"] + extra)
+    assert "failed=0" in res.stdout
+    for text in expect:
+        assert text in res.stdout, text
+    assert not state.exists(), "check mode created %s" % state
