@@ -2,38 +2,50 @@
 # Copyright: qi.convergence contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ONE place a Kubernetes client is built: a lean REST client for what the modules do
-(get, list, server-side apply, delete, pod logs), with API discovery on demand.
+(get, list, server-side apply, create, delete, pod logs, events), with API discovery on demand.
 
-Importing the kubernetes library costs about a second per module run (its client package loads every
-model), far more than a whole no-change rollout. So kubeconfigs are read here, and the library is
-imported only to resolve exec and auth-provider credentials (cloud clusters), which it does best.
+Where the cluster is and how to authenticate comes from the official kubernetes package's kubeconfig loader
+(kube_auth). Requests go through http.client rather than the package's generated client: importing that client
+loads every model, which costs more than a whole no-change rollout (benchmarks/deploy.py).
+Transient failures (429, 5xx, connection resets) are retried with backoff, honouring Retry-After, within the
+caller's deadline.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
 import copy
 import hashlib
 import json
-import os
-import ssl
-import tempfile
+import random
+import socket
 import threading
+import time
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlparse
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
-    HAS_YAML = False
+from ansible_collections.qi.convergence.plugins.module_utils.kube_auth import connection_settings
 
 FIELD_MANAGER = "qi.convergence"
 _CLIENTS = {}
 _VOLATILE_META = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+# How long transient failures are retried when the caller sets no deadline of its own.
+RETRY_BUDGET = 30.0
+METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+
+
+class _Connection(http_client.HTTPSConnection):
+    """HTTPS with the kubeconfig's tls-server-name as SNI and verified name, through a CONNECT proxy if set."""
+
+    def __init__(self, host, port, context, timeout, server_name):
+        http_client.HTTPSConnection.__init__(self, host, port, context=context, timeout=timeout)
+        self._qi_context, self._qi_server_name = context, server_name
+
+    def connect(self):
+        http_client.HTTPConnection.connect(self)
+        self.sock = self._qi_context.wrap_socket(self.sock, server_hostname=self._qi_server_name)
 
 
 class Resource:
@@ -55,12 +67,18 @@ class Resource:
 class Kube:
     """Talks to one API server; safe to use from several threads (one connection per thread)."""
 
-    def __init__(self, server, ssl_context, headers):
-        url = urlparse(server)
+    def __init__(self, settings):
+        url = urlparse(settings.server)
         self.host, self.port = url.hostname, url.port or (443 if url.scheme == "https" else 80)
         self.prefix = url.path.rstrip("/")
         self.https = url.scheme == "https"
-        self.ssl_context, self.headers = ssl_context, headers
+        self.ssl_context, self.headers = settings.ssl_context, settings.headers
+        self.server_name = settings.tls_server_name or self.host
+        self.proxy = urlparse(settings.proxy) if settings.proxy else None
+        self.namespace = settings.namespace
+        # Retries of transient failures stop at this time (time.time()); None = RETRY_BUDGET per request.
+        self.deadline = None
+        self.retried = 0
         self._local = threading.local()
         self._resources = {}
         self._lock = threading.Lock()
@@ -68,40 +86,73 @@ class Kube:
     def _conn(self):
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            host, port = self.host, self.port
+            if self.proxy:
+                host, port = self.proxy.hostname, self.proxy.port or 3128
             if self.https:
-                conn = http_client.HTTPSConnection(self.host, self.port, context=self.ssl_context, timeout=60)
+                conn = _Connection(host, port, self.ssl_context, 60, self.server_name)
             else:
-                conn = http_client.HTTPConnection(self.host, self.port, timeout=60)
+                conn = http_client.HTTPConnection(host, port, timeout=60)
+            if self.proxy and self.https:
+                conn.set_tunnel(self.host, self.port)
             self._local.conn = conn
         return conn
 
-    def request(self, method, path, query=None, body=None, content_type="application/json", raw=False):
+    def _drop_conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
+
+    def _send(self, method, url, data, headers):
+        """(status, reason, body text, Retry-After) of one request; OSError/HTTPException when it could not be sent."""
+        conn = self._conn()
+        try:
+            target = url
+            if self.proxy and not self.https:
+                target = "http://%s:%d%s" % (self.host, self.port, url)
+            conn.request(method, target, body=data, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.reason, resp.read().decode("utf-8", "replace"), resp.getheader("Retry-After")
+        except (http_client.HTTPException, OSError, socket.timeout):
+            self._drop_conn()
+            raise
+
+    def request(self, method, path, query=None, body=None, content_type="application/json", raw=False,
+                accept="application/json"):
         url = self.prefix + path + ("?" + urlencode(query) if query else "")
-        headers = dict(self.headers, Accept="application/json")
+        headers = dict(self.headers, Accept=accept)
         data = None
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = content_type
-        for attempt in (1, 2):
-            conn = self._conn()
+        deadline = self.deadline or (time.time() + RETRY_BUDGET)
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                conn.request(method, url, body=data, headers=headers)
-                resp = conn.getresponse()
-                text = resp.read().decode("utf-8", "replace")
+                status, reason, text, retry_after = self._send(method, url, data, headers)
+                problem = None if status not in RETRY_STATUSES else "%d %s" % (status, reason)
+            except (http_client.HTTPException, OSError, socket.timeout) as e:
+                status, problem, retry_after = None, str(e) or e.__class__.__name__, None
+            if problem is None:
                 break
-            except (http_client.HTTPException, OSError) as e:
-                conn.close()
-                self._local.conn = None
-                if attempt == 2:
-                    raise QiError("cannot reach the Kubernetes API at %s:%s: %s" % (self.host, self.port, e))
-        if resp.status == 404:
+            pause = _backoff(attempt, retry_after)
+            if time.time() + pause > deadline:
+                if status is None:
+                    raise QiError("cannot reach the Kubernetes API at %s:%s: %s (%d attempts)" % (
+                        self.host, self.port, problem, attempt))
+                break
+            self.retried += 1
+            time.sleep(pause)
+        if status == 404:
             return None
-        if resp.status >= 400:
+        if status >= 400:
             try:
                 message = json.loads(text)["message"]
             except (ValueError, KeyError, TypeError):
-                message = text.strip()[:500] or resp.reason
-            raise ApiError(resp.status, message)
+                message = text.strip()[:500] or reason
+            raise ApiError(status, message)
         return text if raw else (json.loads(text) if text else {})
 
     def resource(self, api_version, kind):
@@ -136,17 +187,36 @@ class Kube:
         if dry_run:
             query["dryRun"] = "All"
         try:
-            return self.request("PATCH", res.path(ns, name), query, obj, "application/apply-patch+yaml")
+            out = self.request("PATCH", res.path(ns, name), query, obj, "application/apply-patch+yaml")
         except ApiError as e:
             raise QiError("applying %s %s was refused: %s" % (obj["kind"], name, e.message))
+        if out is None:
+            raise QiError("applying %s %s was refused: not found (does namespace %s exist?)" % (obj["kind"], name, ns))
+        return out
+
+    def create(self, obj):
+        """POST obj; ApiError 409 when it exists already."""
+        res, ns, name = self._where(obj)
+        return self.request("POST", res.path(ns), body=obj)
+
+    def replace(self, obj):
+        """PUT obj (its metadata.resourceVersion makes it a compare-and-swap: ApiError 409 when it moved)."""
+        res, ns, name = self._where(obj)
+        return self.request("PUT", res.path(ns, name), body=obj)
 
     def delete(self, api_version, kind, name, namespace):
         res = self.resource(api_version, kind)
         return self.request("DELETE", res.path(namespace, name), {"propagationPolicy": "Background"}) is not None
 
-    def list(self, api_version, kind, namespace, label_selector):
+    def list(self, api_version, kind, namespace, label_selector=None, field_selector=None, metadata_only=False):
         res = self.resource(api_version, kind)
-        return (self.request("GET", res.path(namespace), {"labelSelector": label_selector}) or {}).get("items", [])
+        query = {}
+        if label_selector:
+            query["labelSelector"] = label_selector
+        if field_selector:
+            query["fieldSelector"] = field_selector
+        accept = METADATA_ONLY if metadata_only else "application/json"
+        return (self.request("GET", res.path(namespace), query, accept=accept) or {}).get("items", [])
 
     def pod_log(self, namespace, pod, container, lines=20, previous=False):
         res = self.resource("v1", "Pod")
@@ -163,119 +233,26 @@ class ApiError(QiError):
         self.status = status
 
 
-def _data_or_file(entry, name):
-    """PEM bytes of NAME-data (base64) or NAME (a file) in a kubeconfig entry."""
-    if entry.get(name + "-data"):
-        return base64.b64decode(entry[name + "-data"])
-    if entry.get(name):
-        with open(os.path.expanduser(entry[name]), "rb") as f:
-            return f.read()
-    return None
-
-
-def _ssl_context(cluster, user):
-    ctx = ssl.create_default_context()
-    if cluster.get("insecure-skip-tls-verify"):
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    else:
-        ca = _data_or_file(cluster, "certificate-authority")
-        if ca:
-            ctx.load_verify_locations(cadata=ca.decode("ascii"))
-    cert, key = _data_or_file(user, "client-certificate"), _data_or_file(user, "client-key")
-    if cert and key:
-        # ssl wants files: keep them only as long as it takes to load them, readable by us alone.
-        fd, path = tempfile.mkstemp(prefix="qi-kube-")
-        try:
-            os.write(fd, cert + b"\n" + key)
-            os.close(fd)
-            ctx.load_cert_chain(path)
-        finally:
-            os.unlink(path)
-    return ctx
-
-
-def _library_credentials(kubeconfig, context):
-    """Headers and TLS from the kubernetes library, for exec and auth-provider users."""
+def _backoff(attempt, retry_after):
+    """Seconds to wait before retry number `attempt`: the server's Retry-After, else exponential with jitter."""
     try:
-        from kubernetes import client, config
-    except ImportError:
-        raise QiError("this kubeconfig authenticates with an exec plugin or auth provider, which needs the "
-                      "kubernetes Python library: pip install kubernetes")
-    conf = client.Configuration()
-    config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=conf)
-    headers = {}
-    token = conf.get_api_key_with_prefix("authorization")
-    if token:
-        headers["Authorization"] = token
-    ctx = ssl.create_default_context(cafile=conf.ssl_ca_cert) if conf.verify_ssl else ssl._create_unverified_context()
-    if conf.cert_file and conf.key_file:
-        ctx.load_cert_chain(conf.cert_file, conf.key_file)
-    return conf.host, ctx, headers
+        if retry_after is not None:
+            return min(10.0, max(0.0, float(retry_after)))
+    except ValueError:
+        pass
+    return min(5.0, 0.2 * (2 ** (attempt - 1))) * (0.5 + random.random() / 2)
 
 
-def _from_kubeconfig(path, context):
-    if not HAS_YAML:
-        raise QiError("PyYAML is required to read kubeconfig files")
-    try:
-        with open(path) as f:
-            cfg = yaml.safe_load(f) or {}
-    except (IOError, OSError) as e:
-        raise QiError("cannot read kubeconfig %s: %s" % (path, e.strerror))
-    except yaml.YAMLError as e:
-        raise QiError("kubeconfig %s is not valid YAML: %s" % (path, e))
-
-    def by_name(section):
-        return dict((e["name"], e.get(section[:-1], {})) for e in cfg.get(section) or [])
-
-    name = context or cfg.get("current-context")
-    ctx = by_name("contexts").get(name)
-    if ctx is None:
-        raise QiError("kubeconfig %s has no context %s" % (path, name or "(no current-context)"))
-    cluster = by_name("clusters").get(ctx.get("cluster"))
-    user = by_name("users").get(ctx.get("user"), {})
-    if not cluster or not cluster.get("server"):
-        raise QiError("kubeconfig %s: context %s names no cluster with a server" % (path, name))
-    if user.get("exec") or user.get("auth-provider"):
-        return _library_credentials(path, name)
-    headers = {}
-    token = user.get("token")
-    if not token and user.get("tokenFile"):
-        with open(os.path.expanduser(user["tokenFile"])) as f:
-            token = f.read().strip()
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    elif user.get("username"):
-        creds = "%s:%s" % (user["username"], user.get("password", ""))
-        headers["Authorization"] = "Basic " + base64.b64encode(creds.encode("utf-8")).decode("ascii")
-    return cluster["server"], _ssl_context(cluster, user), headers
+AUTH_KEYS = ("kubeconfig", "context", "host", "api_key", "ca_cert", "client_cert", "client_key", "validate_certs",
+             "proxy", "no_proxy", "impersonate_user", "impersonate_groups")
 
 
-def _in_cluster():
-    base = "/var/run/secrets/kubernetes.io/serviceaccount"
-    with open(os.path.join(base, "token")) as f:
-        token = f.read().strip()
-    ctx = ssl.create_default_context(cafile=os.path.join(base, "ca.crt"))
-    server = "https://%s:%s" % (os.environ["KUBERNETES_SERVICE_HOST"], os.environ.get("KUBERNETES_SERVICE_PORT", "443"))
-    return server, ctx, {"Authorization": "Bearer " + token}
-
-
-def kube_client(kubeconfig=None, context=None):
-    """Return a cached client for (kubeconfig, context): KUBECONFIG or ~/.kube/config when no path is
-    given, the pod's service account inside a cluster."""
-    path = kubeconfig or (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0] or os.path.expanduser("~/.kube/config")
-    key = hashlib.sha256(json.dumps([path, context]).encode("utf-8")).hexdigest()
+def kube_client(params):
+    """Return a cached client for the auth options (kubeconfig, context, host, api_key, ...; see kube_auth)."""
+    auth = dict((k, params.get(k)) for k in AUTH_KEYS)
+    key = hashlib.sha256(json.dumps(auth, sort_keys=True, default=str).encode("utf-8")).hexdigest()
     if key not in _CLIENTS:
-        try:
-            if os.path.exists(path):
-                server, ctx, headers = _from_kubeconfig(path, context)
-            elif not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
-                server, ctx, headers = _in_cluster()
-            else:
-                raise QiError("kubeconfig %s does not exist" % path)
-        except (ssl.SSLError, ValueError, KeyError, TypeError) as e:
-            raise QiError("cannot use kubeconfig %s%s: %s" % (path, " context %s" % context if context else "", e))
-        _CLIENTS[key] = Kube(server, ctx, headers)
+        _CLIENTS[key] = Kube(connection_settings(auth))
     return _CLIENTS[key]
 
 

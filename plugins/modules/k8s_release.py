@@ -263,9 +263,9 @@ def main():
         supports_check_mode=True,
     )
     p = dict(module.params)
-    p["namespace"] = p["namespace"] or p["environment"].get("namespace") or "default"
     try:
-        kube = kube_client(p["kubeconfig"], p["context"])
+        kube = kube_client(p)
+        p["namespace"] = p["namespace"] or p["environment"].get("namespace") or kube.namespace or "default"
         histories = Histories(kube, p["namespace"])
         items = _items(p, histories)
         if p["state"] == "absent":
