@@ -216,7 +216,7 @@ class Kube:
         if field_selector:
             query["fieldSelector"] = field_selector
         accept = METADATA_ONLY if metadata_only else "application/json"
-        return (self.request("GET", res.path(namespace), query, accept=accept) or {}).get("items", [])
+        return (self.request("GET", res.path(namespace), query, accept=accept) or {}).get("items") or []
 
     def pod_log(self, namespace, pod, container, lines=20, previous=False):
         res = self.resource("v1", "Pod")

@@ -13,11 +13,14 @@ __metaclass__ = type
 import base64
 import hashlib
 import json
+import os
+import re
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 MANAGER = "qi.convergence"
 INITIAL_REPLICAS = "qi-convergence.io/initial-replicas"
+DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 DEFAULT_ENV = {
     "namespace": "default",
     "replicas": None,
@@ -33,6 +36,14 @@ DEFAULT_ENV = {
     "network_policy": False,
     "progress_deadline": 120,
     "part_of": None,
+    # Production clusters: where pods may run and what their registry and controllers need.
+    "image_pull_secrets": [],
+    "node_selector": {},
+    "tolerations": [],
+    "topology_spread": None,
+    "pod_annotations": {},
+    "service_annotations": {},
+    "ingress_annotations": {},
 }
 
 
@@ -75,7 +86,9 @@ def _probe(health, kind):
     key, get = ("tcpSocket", {"port": health["port"]}) if health.get("tcp") else \
         ("httpGet", {"path": health["path"], "port": health["port"]})
     if kind == "startup":
-        return {key: get, "periodSeconds": 2, "failureThreshold": 30, "timeoutSeconds": 3}
+        # Started = accepting connections; healthy is the readiness probe's question, so an app that starts but
+        # answers 503 fails in readiness's 3 x 5 s, not after the startup probe's full minute.
+        return {"tcpSocket": {"port": health["port"]}, "periodSeconds": 2, "failureThreshold": 30, "timeoutSeconds": 3}
     if kind == "readiness":
         return {key: get, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
     return {key: get, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5,
@@ -158,10 +171,20 @@ def _env_secret(legacy, values, ns, labels):
              "data": dict((k, _b64(v)) for k, v in sorted(values.items()))}]
 
 
+def check_service_name(spec):
+    """Service names are DNS-1035 labels: a name that starts with a digit builds, but cannot be deployed."""
+    if not DNS_1035.match(spec["name"]):
+        where = os.path.join(spec.get("app_dir") or "", ".qi.yml")
+        raise QiError("'%s' cannot name a Kubernetes Service: it must start with a letter and hold only lower-case "
+                      "letters, digits and '-' (DNS-1035), at most 63 characters; rename the app" % spec["name"],
+                      path=where, key="app_name")
+
+
 def render(spec, image, env=None, release=None):
     """Return the list of objects for spec deployed as release with image in env."""
     env = dict(DEFAULT_ENV, **(env or {}))
     release = release or spec["name"]
+    check_service_name(spec)
     ns = env["namespace"]
     name = spec["name"]
     deploy = spec["deploy"]
@@ -229,6 +252,7 @@ def render(spec, image, env=None, release=None):
         "containers": [app] + [_aux_container(c, shared, resources) for c in deploy["sidecars"]],
         "volumes": volumes,
     }
+    _place(pod_spec, env, selector)
     if deploy["init_containers"]:
         pod_spec["initContainers"] = [_aux_container(c, shared, resources) for c in deploy["init_containers"]]
     if env["anti_affinity"]:
@@ -247,8 +271,8 @@ def render(spec, image, env=None, release=None):
             # Keep the running revision serving until the new one is ready.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": dict(labels), "annotations": {
-                    "qi-convergence.io/config-checksum": _checksum(config_objs + secret_objs)}},
+                "metadata": {"labels": dict(labels), "annotations": dict(
+                    env["pod_annotations"], **{"qi-convergence.io/config-checksum": _checksum(config_objs + secret_objs)})},
                 "spec": pod_spec,
             },
         },
@@ -266,11 +290,13 @@ def render(spec, image, env=None, release=None):
         node_port = env["node_port"] or (env.get("node_ports") or {}).get(name)
         if stype in ("NodePort", "LoadBalancer") and node_port:
             port["nodePort"] = int(node_port)
-        objs.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(name, ns, labels),
+        objs.append({"apiVersion": "v1", "kind": "Service",
+                     "metadata": _annotated(_meta(name, ns, labels), env["service_annotations"]),
                      "spec": {"type": stype, "selector": selector, "ports": [port]}})
         ingress = env["ingress"] if env["ingress"] is not None else deploy["ingress"]
         if ingress and ingress.get("host"):
             objs.append(_ingress(name, ns, labels, ingress, run["port"]))
+            objs[-1]["metadata"] = _annotated(objs[-1]["metadata"], env["ingress_annotations"])
     if env["pdb"]:
         objs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(name, ns, labels),
                      "spec": {"selector": {"matchLabels": selector},
@@ -288,6 +314,30 @@ def render(spec, image, env=None, release=None):
     if env["network_policy"] and run.get("port"):
         objs.append(_network_policy(name, ns, labels, selector, run["port"], deploy))
     return objs
+
+
+def _annotated(meta, annotations):
+    if annotations:
+        meta["annotations"] = dict((str(k), str(v)) for k, v in annotations.items())
+    return meta
+
+
+def _place(pod_spec, env, selector):
+    """Registry credentials, node selection, tolerations and spreading from the inventory."""
+    if env["image_pull_secrets"]:
+        pod_spec["imagePullSecrets"] = [{"name": s} if isinstance(s, str) else s for s in env["image_pull_secrets"]]
+    if env["node_selector"]:
+        pod_spec["nodeSelector"] = dict((str(k), str(v)) for k, v in env["node_selector"].items())
+    if env["tolerations"]:
+        pod_spec["tolerations"] = list(env["tolerations"])
+    spread = env["topology_spread"]
+    if spread:
+        spread = {"topology_key": spread} if isinstance(spread, str) else dict(spread)
+        pod_spec["topologySpreadConstraints"] = [{
+            "maxSkew": int(spread.get("max_skew", 1)),
+            "topologyKey": spread.get("topology_key", "topology.kubernetes.io/zone"),
+            "whenUnsatisfiable": spread.get("when_unsatisfiable", "ScheduleAnyway"),
+            "labelSelector": {"matchLabels": selector}}]
 
 
 def _ingress(name, ns, labels, ingress, port):

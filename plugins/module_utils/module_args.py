@@ -6,6 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth, with_render
+
 _READ = dict(
     collections_path=dict(type="str", default=""),
     role_map=dict(type="dict", default={}),
@@ -47,4 +49,37 @@ CONTAINER_IMAGE = dict(
     required_together=[("registry_username", "registry_password")],
     required_one_of=[("spec", "app_dir")],
     mutually_exclusive=[("spec", "app_dir")],
+)
+
+
+K8S_RELEASE = dict(
+    argument_spec=with_auth(with_render(dict(
+        release=dict(type="str"),
+        namespace=dict(type="str"),
+        create_namespace=dict(type="bool", default=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        objects=dict(type="list", elements="dict"),
+        spec=dict(type="dict"),
+        image=dict(type="str"),
+        releases=dict(type="list", elements="dict", options=dict(
+            release=dict(type="str"),
+            spec=dict(type="dict"),
+            image=dict(type="str"),
+            objects=dict(type="list", elements="dict"),
+            environment=dict(type="dict", default={}),
+            revision=dict(type="int"),
+        )),
+        specs=dict(type="list", elements="dict"),
+        images=dict(type="dict", default={}),
+        public_host=dict(type="str"),
+        revision=dict(type="int"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=180),
+        history=dict(type="int", default=10),
+        rollback_on_failure=dict(type="bool", default=True),
+        pull_retries=dict(type="int", default=3),
+    ))),
+    mutually_exclusive=[("objects", "spec"), ("releases", "spec"), ("releases", "objects"), ("releases", "release"),
+                        ("specs", "spec"), ("specs", "objects"), ("specs", "release")],
+    required_one_of=[("release", "spec", "releases", "specs")],
 )

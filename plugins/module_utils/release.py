@@ -18,14 +18,22 @@ import gzip
 import json
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import applied_stamp, comparable
+from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError, applied_stamp, comparable
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import INITIAL_REPLICAS
 from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
+from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import PULL_RETRIES
+from ansible_collections.qi.convergence.plugins.module_utils.release_lock import ReleaseLocks
 from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, wait_all, wait_deployments
 
 RELEASE_LABEL = "qi-convergence.io/release"
+RELEASE_PART_LABEL = "qi-convergence.io/release-part"
+CURRENT_LABEL = "qi-convergence.io/current"
+PARTS_ANNOTATION = "qi-convergence.io/parts"
 RECORD_TYPE = "qi-convergence.io/release.v1"
 INITIAL_MANAGER = "qi.convergence-initial-replicas"
+CURRENT_MANAGER = "qi.convergence-history"
+# Base64 characters per record Secret: well under the 1 MiB object limit with room for metadata.
+PART_SIZE = 700 * 1024
 
 
 def key(obj):
@@ -52,60 +60,127 @@ def mask(obj):
 
 
 class Histories:
-    """The recorded revisions of the releases of one namespace, read with one request.
+    """The recorded revisions of the releases of one namespace.
 
-    Each revision is a Secret NAME.vN (a release may hold Secret objects) with the objects, the image
-    and our field manager's stamp of every object after the apply."""
+    Each revision is a Secret NAME.vN (a release may hold Secret objects) with the objects, the image and our field
+    manager's stamp of every object after the apply, gzipped; one too big for a Secret is split over NAME.vN.pK.
+    Listing reads metadata only; the bodies read are the current revisions' (one request, by label) and a rollback
+    target's."""
 
     def __init__(self, kube, namespace):
         self.kube, self.namespace = kube, namespace
-        self.records = {}
-        for secret in kube.list("v1", "Secret", namespace, RELEASE_LABEL):
+        self.revisions, self.records = {}, {}
+        for meta in kube.list("v1", "Secret", namespace, RELEASE_LABEL, metadata_only=True):
+            meta = meta.get("metadata", meta)
+            name = meta["labels"][RELEASE_LABEL]
+            self.revisions.setdefault(name, []).append(_revision_of(meta["name"]))
+        for revs in self.revisions.values():
+            revs.sort()
+        for secret in kube.list("v1", "Secret", namespace, "%s,%s=true" % (RELEASE_LABEL, CURRENT_LABEL)):
+            record = self._decode(secret)
             name = secret["metadata"]["labels"][RELEASE_LABEL]
-            raw = base64.b64decode(secret["data"]["release"])
-            self.records.setdefault(name, []).append(json.loads(gzip.decompress(raw).decode("utf-8")))
-        for recs in self.records.values():
-            recs.sort(key=lambda r: r["revision"])
+            if record["revision"] == self.revisions[name][-1]:
+                self.records[(name, record["revision"])] = record
+
+    def _decode(self, secret):
+        blob = secret["data"]["release"]
+        parts = int((secret["metadata"].get("annotations") or {}).get(PARTS_ANNOTATION, "1"))
+        for k in range(1, parts):
+            part = self.kube.get({"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": "%s.p%d" % (secret["metadata"]["name"], k), "namespace": self.namespace}})
+            if part is None:
+                raise QiError("revision record %s is missing its part %d" % (secret["metadata"]["name"], k))
+            blob += part["data"]["release"]
+        return json.loads(gzip.decompress(base64.b64decode(blob)).decode("utf-8"))
+
+    def _record(self, name, revision):
+        if (name, revision) not in self.records:
+            secret = self.kube.get({"apiVersion": "v1", "kind": "Secret",
+                                    "metadata": {"name": "%s.v%d" % (name, revision), "namespace": self.namespace}})
+            if secret is None:
+                raise QiError("release %s: revision record %s.v%d is gone" % (name, name, revision))
+            self.records[(name, revision)] = self._decode(secret)
+        return self.records[(name, revision)]
 
     def current(self, name):
-        recs = self.records.get(name)
-        return recs[-1] if recs else None
+        revs = self.revisions.get(name)
+        return self._record(name, revs[-1]) if revs else None
 
     def get(self, name, revision):
-        recs = self.records.get(name, [])
+        revs = self.revisions.get(name, [])
         if revision == 0:
-            if len(recs) < 2:
+            if len(revs) < 2:
                 raise QiError("release %s has no previous revision to roll back to" % name)
-            return recs[-2]
-        for r in recs:
-            if r["revision"] == revision:
-                return r
-        raise QiError("release %s has no revision %s; it has %s" % (
-            name, revision, ", ".join(str(r["revision"]) for r in recs) or "none"))
+            return self._record(name, revs[-2])
+        if revision not in revs:
+            raise QiError("release %s has no revision %s; it has %s" % (
+                name, revision, ", ".join(str(r) for r in revs) or "none"))
+        return self._record(name, revision)
 
-    def save(self, name, record):
+    def _secret(self, name, secret_name, chunk, extra_labels=None, annotations=None):
+        labels = dict({RELEASE_LABEL: name} if extra_labels is None else extra_labels)
+        meta = {"name": secret_name, "namespace": self.namespace, "labels": labels}
+        if annotations:
+            meta["annotations"] = annotations
+        return {"apiVersion": "v1", "kind": "Secret", "type": RECORD_TYPE, "metadata": meta, "data": {"release": chunk}}
+
+    def save(self, name, record, new=False):
+        """Write a revision record; a new one is created (never overwritten: a second writer gets a clear error)."""
         blob = base64.b64encode(gzip.compress(_canonical(record).encode("utf-8"))).decode("ascii")
-        self.kube.apply({"apiVersion": "v1", "kind": "Secret", "type": RECORD_TYPE,
-                         "metadata": {"name": "%s.v%d" % (name, record["revision"]), "namespace": self.namespace,
-                                      "labels": {RELEASE_LABEL: name}},
-                         "data": {"release": blob}})
+        chunks = [blob[i:i + PART_SIZE] for i in range(0, len(blob), PART_SIZE)] or [""]
+        base = "%s.v%d" % (name, record["revision"])
+        labels = {RELEASE_LABEL: name, CURRENT_LABEL: "true"}
+        main = self._secret(name, base, chunks[0], labels, {PARTS_ANNOTATION: str(len(chunks))})
+        parts = [self._secret(name, "%s.p%d" % (base, k), c, {RELEASE_PART_LABEL: name})
+                 for k, c in enumerate(chunks) if k > 0]
+        if not new:
+            for obj in parts + [main]:
+                self.kube.apply(obj)
+            return
+        for obj in parts + [main]:
+            try:
+                self.kube.create(obj)
+            except ApiError as e:
+                if e.status == 409:
+                    raise QiError("revision %d of release %s was written by another run meanwhile" % (
+                        record["revision"], name))
+                raise QiError("cannot record revision %d of release %s: %s" % (record["revision"], name, e.message))
+
+    def _delete_revision(self, name, revision):
+        record_name = "%s.v%d" % (name, revision)
+        self.kube.delete("v1", "Secret", record_name, self.namespace)
+        k = 1
+        while self.kube.delete("v1", "Secret", "%s.p%d" % (record_name, k), self.namespace):
+            k += 1
 
     def add(self, name, objects, image, stamps, keep, note=""):
-        current = self.current(name)
-        record = {"revision": (current["revision"] if current else 0) + 1, "image": image, "objects": objects,
+        revs = self.revisions.setdefault(name, [])
+        previous = revs[-1] if revs else None
+        record = {"revision": (previous or 0) + 1, "image": image, "objects": objects,
                   "stamps": stamps, "note": note,
                   "time": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"}
-        self.save(name, record)
-        recs = self.records.setdefault(name, [])
-        recs.append(record)
-        while keep > 0 and len(recs) > keep:
-            old = recs.pop(0)
-            self.kube.delete("v1", "Secret", "%s.v%d" % (name, old["revision"]), self.namespace)
+        self.save(name, record, new=True)
+        if previous is not None:
+            # Only the newest record carries the "current" label that the next run reads bodies by.
+            self.kube.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": "%s.v%d" % (name, previous), "namespace": self.namespace,
+                "labels": {RELEASE_LABEL: name, CURRENT_LABEL: "false"}}}, field_manager=CURRENT_MANAGER)
+        revs.append(record["revision"])
+        self.records[(name, record["revision"])] = record
+        while keep > 0 and len(revs) > keep:
+            self._delete_revision(name, revs.pop(0))
         return record["revision"]
 
     def remove(self, name):
-        for r in self.records.pop(name, []):
-            self.kube.delete("v1", "Secret", "%s.v%d" % (name, r["revision"]), self.namespace)
+        for revision in self.revisions.pop(name, []):
+            self._delete_revision(name, revision)
+
+
+def _revision_of(secret_name):
+    try:
+        return int(secret_name.rsplit(".v", 1)[1])
+    except (IndexError, ValueError):
+        raise QiError("unexpected revision record name %s" % secret_name)
 
 
 class Release:
@@ -162,12 +237,32 @@ def _url(svc, public_host):
     return "http://%s.%s.svc:%d/" % (svc["name"], svc["namespace"], svc["port"])
 
 
-def _apply_all(kube, releases, dry_run, want_diff):
-    """Apply every object of every release concurrently; note per object whether the server changed it."""
+def _apply_all(kube, releases, dry_run, want_diff, namespace_missing=False):
+    """Apply every object of every release concurrently; note per object whether the server changed it.
+
+    When an apply is refused part-way, what this run applied is put back as it was and the error raised."""
     pairs = [(r, o) for r in releases for o in r.objects]
+    if namespace_missing:
+        # Check mode on a namespace that does not exist yet: the server cannot dry-run into it; all would be new.
+        for rel, obj in pairs:
+            rel.changed_objects.append(label(obj))
+            if want_diff:
+                rel.diff.append({"before_header": label(obj), "after_header": label(obj), "before": {},
+                                 "after": mask(obj)})
+        return
     kube.discover([pair[1] for pair in pairs] + [o for r in releases for o in r.previous])
     befores = pmap(lambda pair: kube.get(pair[1]), pairs) if want_diff else [None] * len(pairs)
-    responses = pmap(lambda pair: kube.apply(pair[1], dry_run=dry_run), pairs)
+    if not dry_run:
+        for rel in releases:
+            _hand_over_replicas(kube, rel)
+    responses = pmap(lambda pair: _attempt(kube.apply, pair[1], dry_run=dry_run), pairs)
+    refused = [(pair, r) for pair, r in zip(pairs, responses) if isinstance(r, Exception)]
+    if refused:
+        if not dry_run:
+            _undo_applies(kube, [pair for pair, r in zip(pairs, responses) if not isinstance(r, Exception)])
+        raise QiError("%s%s" % (refused[0][1], "" if dry_run else
+                                "\nNothing of this run was left applied: the objects applied before the refusal "
+                                "were put back as they were."))
     for (rel, obj), before, after in zip(pairs, befores, responses):
         k = key(obj)
         rel.responses[k] = after
@@ -179,6 +274,41 @@ def _apply_all(kube, releases, dry_run, want_diff):
                                  "before": mask(comparable(before)) or {}, "after": mask(comparable(after))})
             if rel.current is None or k not in (rel.current.get("stamps") or {}):
                 _set_initial_replicas(kube, obj, after, dry_run)
+
+
+def _attempt(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except QiError as e:
+        return e
+
+
+def _undo_applies(kube, applied):
+    """Put back what a refused run applied: the release's current revision's objects, or none for a new one."""
+    restore, remove = [], []
+    for rel, obj in applied:
+        previous = dict((key(o), o) for o in (rel.current or {}).get("objects") or [])
+        if key(obj) in previous:
+            restore.append(previous[key(obj)])
+        else:
+            remove.append(obj)
+    pmap(lambda o: _attempt(kube.apply, o), restore)
+    _delete(kube, remove)
+
+
+def _hand_over_replicas(kube, rel):
+    """Turning the autoscaler on drops spec.replicas from what we apply; kept by another field manager first,
+    the live count stays instead of falling back to the default of 1."""
+    previous = dict((key(o), o) for o in rel.previous)
+    for obj in rel.objects:
+        before = previous.get(key(obj))
+        if obj["kind"] != "Deployment" or "replicas" in obj["spec"] or not before or "replicas" not in before["spec"]:
+            continue
+        live = kube.get(obj)
+        if live is not None:
+            kube.apply({"apiVersion": obj["apiVersion"], "kind": obj["kind"],
+                        "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]},
+                        "spec": {"replicas": live["spec"].get("replicas", 1)}}, field_manager=INITIAL_MANAGER)
 
 
 def _set_initial_replicas(kube, obj, applied, dry_run):
@@ -197,7 +327,7 @@ def _delete(kube, objects):
          list(reversed(objects)))
 
 
-def _recover(kube, p, histories, rel, failure):
+def _recover(kube, p, histories, rel, failure, progress=None):
     """Put a release back as it was before this run; return the error message."""
     msg = "rollout of %s failed: %s" % (rel.name, failure)
     if not p["rollback_on_failure"]:
@@ -210,7 +340,8 @@ def _recover(kube, p, histories, rel, failure):
         for obj in rel.current["objects"]:
             stamps[key(obj)] = applied_stamp(kube.apply(obj))
         _delete(kube, [o for o in rel.objects if key(o) not in stamps])
-        wait_deployments(kube, [o for o in rel.current["objects"] if o["kind"] == "Deployment"], p["wait_timeout"])
+        wait_deployments(kube, [o for o in rel.current["objects"] if o["kind"] == "Deployment"], p["wait_timeout"],
+                         progress)
     except (RolloutFailed, QiError) as e:
         return msg + "\nRolling back to revision %d failed too: %s" % (rel.current["revision"], e)
     rel.current["stamps"] = stamps
@@ -218,21 +349,31 @@ def _recover(kube, p, histories, rel, failure):
     return msg + "\nRolled back to revision %d (%s)." % (rel.current["revision"], rel.current.get("image"))
 
 
-def run_releases(kube, p, items, histories, check_mode=False, want_diff=False):
+def run_releases(kube, p, items, histories, check_mode=False, want_diff=False, progress=None, namespace_missing=False):
     """Roll out many releases in one namespace; return (results, failed messages, releases)."""
     releases = [Release(item, histories) for item in items]
-    _apply_all(kube, releases, check_mode, want_diff)
     if check_mode:
+        _apply_all(kube, releases, True, want_diff, namespace_missing)
         return [r.result(r.current["revision"] if r.current else 0) for r in releases], [], releases
-    changed = [r for r in releases if r.changed]
-    _delete(kube, [o for r in changed for o in r.removed])
-    failures = wait_all(kube, dict((r.name, [o for o in r.objects if o["kind"] == "Deployment"]) for r in changed),
-                        p["wait_timeout"]) if p["wait"] else {}
-    for rel in changed:
-        if rel.name in failures:
-            rel.error = _recover(kube, p, histories, rel, failures[rel.name])
-    revisions = dict(pmap(lambda r: (r.name, histories.add(r.name, r.objects, r.image, r.stamps, p["history"], r.note)),
-                          [r for r in changed if not r.error]))
+    locks = ReleaseLocks(kube, p["namespace"])
+    locks.acquire([r.name for r in releases])
+    try:
+        _apply_all(kube, releases, False, want_diff)
+        changed = [r for r in releases if r.changed]
+        _delete(kube, [o for r in changed for o in r.removed])
+        failures = wait_all(kube, dict((r.name, [o for o in r.objects if o["kind"] == "Deployment"]) for r in changed),
+                            p["wait_timeout"], progress, p.get("pull_retries", PULL_RETRIES),
+                            on_poll=locks.renew) if p["wait"] else {}
+        for rel in changed:
+            if rel.name in failures:
+                if progress:
+                    progress("%s: rollout failed, rolling back" % rel.name)
+                rel.error = _recover(kube, p, histories, rel, failures[rel.name], progress)
+        revisions = dict(pmap(lambda r: (r.name, histories.add(r.name, r.objects, r.image, r.stamps, p["history"],
+                                                               r.note)),
+                              [r for r in changed if not r.error]))
+    finally:
+        locks.release()
     results = [rel.result(revisions.get(rel.name, rel.current["revision"] if rel.current else 0), p.get("public_host"))
                for rel in releases]
     return results, [r.error for r in releases if r.error], releases

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Wait for Deployments to roll out, failing fast with the reason and the pod's last log lines."""
+"""Wait for Deployments to roll out, failing fast with the reason, the event message and the failing
+container's last log lines (its previous instance's for crash loops), and reporting progress while waiting."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,9 +11,11 @@ import time
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
+from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import (
+    PULL_RETRIES, pod_failure, replica_failure, waiting_note)
 
-FAIL_REASONS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff",
-                "CreateContainerConfigError", "CreateContainerError", "RunContainerError")
+PROGRESS_EVERY = 5.0
+LOG_LINES = 20
 
 
 class RolloutFailed(QiError):
@@ -23,30 +26,27 @@ def _selector(dep):
     return ",".join("%s=%s" % kv for kv in sorted(dep["spec"]["selector"]["matchLabels"].items()))
 
 
-def current_pods(kube, dep):
-    """The pods of the Deployment's current ReplicaSet (the one carrying its revision), not older ones."""
+def current_replica_set(kube, dep):
+    """The Deployment's current ReplicaSet (the one carrying its revision), or None."""
     ns = dep["metadata"]["namespace"]
     revision = (dep["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
     if revision is None:
-        return []
+        return None
     for rs in kube.list("apps/v1", "ReplicaSet", ns, _selector(dep)):
         meta = rs["metadata"]
         if (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision and \
                 any(o.get("uid") == dep["metadata"]["uid"] for o in meta.get("ownerReferences") or []):
-            return kube.list("v1", "Pod", ns, "%s,pod-template-hash=%s" % (
-                _selector(dep), meta["labels"]["pod-template-hash"]))
-    return []
-
-
-def _pod_failure(pod):
-    """(reason, message, container, restarted) of the first failing container of pod, or None."""
-    statuses = (pod.get("status") or {}).get("initContainerStatuses") or []
-    statuses += (pod.get("status") or {}).get("containerStatuses") or []
-    for st in statuses:
-        waiting = (st.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") in FAIL_REASONS:
-            return waiting["reason"], waiting.get("message") or "", st["name"], st.get("restartCount", 0) > 0
+            return rs
     return None
+
+
+def current_pods(kube, dep, rs=None):
+    """The pods of the Deployment's current ReplicaSet, not older ones."""
+    rs = rs or current_replica_set(kube, dep)
+    if rs is None:
+        return []
+    return kube.list("v1", "Pod", dep["metadata"]["namespace"], "%s,pod-template-hash=%s" % (
+        _selector(dep), rs["metadata"]["labels"]["pod-template-hash"]))
 
 
 def status_of(dep):
@@ -68,66 +68,104 @@ def status_of(dep):
     return True, "rolled out"
 
 
-def _check(kube, dep):
+def _pod_events(kube, pod):
+    return kube.list("v1", "Event", pod["metadata"]["namespace"],
+                     field_selector="involvedObject.uid=%s" % pod["metadata"]["uid"])
+
+
+def _failed(kube, dep, pod, failure):
+    name, ns = pod["metadata"]["name"], dep["metadata"]["namespace"]
+    logs = kube.pod_log(ns, name, failure.container, LOG_LINES, failure.previous) if failure.container else ""
+    return RolloutFailed("%s: Deployment %s, pod %s, container %s: %s%s" % (
+        failure.reason, dep["metadata"]["name"], name, failure.container, failure.message,
+        "\nlast %d log lines of %s%s:\n%s" % (LOG_LINES, failure.container, " (previous instance)" if failure.previous
+                                              else "", logs.rstrip()) if logs.strip() else "\n(no log lines)"))
+
+
+def _check(kube, dep, pull_retries=PULL_RETRIES):
     """(done, message) for one Deployment; raises RolloutFailed naming the reason and the last log lines."""
     live = kube.get(dep)
     if live is None:
         raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
     done, message = status_of(live)
     observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
-    if not done and observed:
-        ns = dep["metadata"]["namespace"]
-        for pod in current_pods(kube, live):
-            failure = _pod_failure(pod)
-            if failure:
-                reason, msg, container, restarted = failure
-                logs = kube.pod_log(ns, pod["metadata"]["name"], container, 20, restarted)
-                raise RolloutFailed("%s: pod %s container %s: %s%s" % (
-                    reason, pod["metadata"]["name"], container, msg, "\nlast log lines:\n" + logs if logs else ""))
-    return done, message
+    if done or not observed:
+        return done, message
+    rs = current_replica_set(kube, live)
+    failure = replica_failure(live, rs)
+    if failure:
+        raise RolloutFailed("%s: Deployment %s cannot create its pods: %s" % (
+            failure.reason, dep["metadata"]["name"], failure.message))
+    notes = []
+    for pod in current_pods(kube, live, rs):
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (pod.get("status") or {}).get("conditions") or [])
+        if ready:
+            continue
+        failure = pod_failure(pod, _pod_events(kube, pod), pull_retries)
+        if failure:
+            raise _failed(kube, live, pod, failure)
+        notes.append("%s: %s" % (pod["metadata"]["name"], waiting_note(pod)))
+    return done, message + ("; " + "; ".join(notes[:2]) if notes else "")
 
 
-def wait_all(kube, groups, timeout):
+def wait_all(kube, groups, timeout, progress=None, pull_retries=PULL_RETRIES, on_poll=None):
     """Wait for the Deployments of several owners at once: {owner: [deployment, ...]}.
 
-    Returns {owner: RolloutFailed} for the owners whose rollout failed or timed out; the others are done."""
-    deadline = time.time() + timeout
+    Returns {owner: RolloutFailed} for the owners whose rollout failed or timed out; the others are done.
+    progress(line) gets a line per pending owner at least every PROGRESS_EVERY seconds; on_poll() runs each poll
+    (the release lock's renewal)."""
+    start = time.time()
+    deadline = start + timeout
+    saved_deadline, kube.deadline = kube.deadline, deadline
     pending = dict((owner, list(deps)) for owner, deps in groups.items() if deps)
-    failed, messages, poll = {}, {}, 0.2
-    while pending:
-        checks = [(owner, dep) for owner, deps in pending.items() for dep in deps]
-        outcomes = pmap(lambda pair: _outcome(kube, pair[1]), checks)
-        for (owner, dep), outcome in zip(checks, outcomes):
-            if owner in failed:
-                continue
-            if isinstance(outcome, RolloutFailed):
-                failed[owner] = outcome
-                pending.pop(owner, None)
-            elif outcome[0]:
-                pending[owner].remove(dep)
-                if not pending[owner]:
+    failed, messages, poll, last_report = {}, {}, 0.2, start
+    try:
+        while pending:
+            checks = [(owner, dep) for owner, deps in pending.items() for dep in deps]
+            outcomes = pmap(lambda pair: _outcome(kube, pair[1], pull_retries), checks)
+            for (owner, dep), outcome in zip(checks, outcomes):
+                if owner in failed:
+                    continue
+                if isinstance(outcome, RolloutFailed):
+                    failed[owner] = outcome
+                    pending.pop(owner, None)
+                elif outcome[0]:
+                    pending[owner].remove(dep)
+                    if not pending[owner]:
+                        pending.pop(owner)
+                        if progress:
+                            progress("%s: rolled out (%.0f s)" % (owner, time.time() - start))
+                else:
+                    messages[owner] = "Deployment %s: %s" % (dep["metadata"]["name"], outcome[1])
+            if pending and time.time() > deadline:
+                for owner in list(pending):
+                    failed[owner] = RolloutFailed("timed out after %ds waiting for %s" % (
+                        timeout, messages.get(owner, owner)))
                     pending.pop(owner)
-            else:
-                messages[owner] = "Deployment %s: %s" % (dep["metadata"]["name"], outcome[1])
-        if pending and time.time() > deadline:
-            for owner in list(pending):
-                failed[owner] = RolloutFailed("timed out after %ds waiting for %s" % (timeout, messages.get(owner, owner)))
-                pending.pop(owner)
-        if pending:
-            time.sleep(poll)
-            poll = min(1.0, poll * 1.5)
+            if pending and progress and time.time() - last_report >= PROGRESS_EVERY:
+                last_report = time.time()
+                for owner in sorted(pending):
+                    progress("%s: %s (%.0f s)" % (owner, messages.get(owner, "waiting"), time.time() - start))
+            if on_poll:
+                on_poll()
+            if pending:
+                time.sleep(poll)
+                poll = min(1.0, poll * 1.5)
+    finally:
+        kube.deadline = saved_deadline
     return failed
 
 
-def _outcome(kube, dep):
+def _outcome(kube, dep, pull_retries):
     try:
-        return _check(kube, dep)
+        return _check(kube, dep, pull_retries)
     except RolloutFailed as e:
         return e
 
 
-def wait_deployments(kube, deployments, timeout):
+def wait_deployments(kube, deployments, timeout, progress=None):
     """Block until every Deployment is rolled out; raise RolloutFailed with the reason on failure."""
-    failed = wait_all(kube, {"all": deployments}, timeout)
+    failed = wait_all(kube, {"all": deployments}, timeout, progress)
     if failed:
         raise failed["all"]

@@ -15,11 +15,19 @@ description:
   - Applies every object of one application in ONE module call with one client, by server-side apply with the
     C(qi.convergence) field manager. Objects come from O(objects), or are rendered here from O(spec),
     O(image) and O(environment) so that Secret values never leave the module.
-  - Records each revision (objects and image) in the cluster as a Secret C(RELEASE.vN), keeping O(history)
-    of them; prunes objects of the previous revision that are no longer rendered.
-  - Waits for the Deployments to roll out and fails fast naming the reason (ImagePullBackOff, ErrImagePull,
-    CrashLoopBackOff, CreateContainerConfigError, ProgressDeadlineExceeded) with the pod's last log lines,
-    then rolls back to the previous revision (or removes a failed first revision).
+  - Records each revision (objects and image) in the cluster as a gzipped Secret C(RELEASE.vN) (split over
+    C(RELEASE.vN.pK) when large), keeping O(history) of them; listing reads metadata only. Prunes objects of the
+    previous revision that are no longer rendered.
+  - Runs on the controller (an action plugin): while it waits it prints each app's progress every 5 seconds.
+  - Fails fast naming the object, the reason, the event message and the failing container's last 20 log lines
+    (the previous instance's for crash loops) - probe failures once the probe's own failureThreshold is crossed;
+    CrashLoopBackOff, init container failures, CreateContainerConfigError, ErrImageNeverPull, InvalidImageName and
+    ReplicaFailure/FailedCreate (quota, admission, Pod Security) at once; image pulls after O(pull_retries) - then
+    rolls back to the previous revision (or removes a failed first revision).
+  - An apply refused part-way puts back what this run applied. API requests are retried on 429, 5xx and
+    connection resets, honouring Retry-After, within the wait's deadline.
+  - One deploy at a time per release - a Lease C(qi-lock.RELEASE) renewed while it waits; a second run fails at
+    once naming the holder, a lock left by a killed run is taken over once it expires.
   - With O(revision) it rolls back to a recorded revision (0 = the one before the current).
   - Nothing changed means no write at all and C(changed=false).
 extends_documentation_fragment:
@@ -70,7 +78,8 @@ options:
         description: Roll this release back to a recorded revision (0 = the previous one).
         type: int
   namespace:
-    description: The namespace; the O(environment) namespace or C(default) when omitted.
+    description: The namespace; when omitted the O(environment) namespace, else the kubeconfig context's, else
+      C(default).
     type: str
   create_namespace:
     description: Create the namespace when it does not exist.
@@ -124,6 +133,11 @@ options:
     description: Roll back to the previous revision when the rollout fails.
     type: bool
     default: true
+  pull_retries:
+    description: Failed pulls of an image tolerated (a registry hiccup) before the rollout fails; an image the
+      registry says does not exist, or may not be pulled, fails at once.
+    type: int
+    default: 3
 """
 
 EXAMPLES = r"""
@@ -195,99 +209,15 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import kube_client
-from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth, with_render
-from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
-from ansible_collections.qi.convergence.plugins.module_utils.release import Histories, remove_releases, run_releases
-from ansible_collections.qi.convergence.plugins.module_utils.namespace import ensure_namespace
-
-
-def _items(p, histories):
-    """One item per release: objects to apply (rendered here from a spec) or a revision to go back to."""
-    singles = [dict(release=p["release"], spec=p["spec"], image=p["image"], objects=p["objects"],
-                    environment={}, revision=p["revision"])] if not (p["releases"] or p["specs"]) else []
-    from_specs = [dict(spec=s, image=p["images"].get(s.get("name")) or p["image"]) for s in p["specs"] or []]
-    items = []
-    for i, r in enumerate((p["releases"] or []) + from_specs or singles):
-        name = r.get("release") or (r.get("spec") or {}).get("name")
-        if not name:
-            raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
-        objects = r.get("objects") or []
-        image = r.get("image")
-        if r.get("spec"):
-            # No image given: keep the one the release runs now (a configuration-only deploy).
-            image = image or (histories.current(name) or {}).get("image")
-            if not image:
-                raise QiError("no image for %s: it has no revision yet; build it first (playbooks/site.yml) "
-                              "or pass -e app_image=REF" % name)
-            env = dict(p["environment"], **(r.get("environment") or {}))
-            env.update(namespace=p["namespace"], secrets=p["secrets"])
-            objects = render(r["spec"], image, env, name)
-        elif r.get("revision") is None and not objects and p["state"] == "present":
-            raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
-        items.append({"release": name, "objects": objects, "image": image, "revision": r.get("revision")})
-    return items
+from ansible_collections.qi.convergence.plugins.module_utils.module_args import K8S_RELEASE
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=with_auth(with_render(dict(
-            release=dict(type="str"),
-            namespace=dict(type="str"),
-            create_namespace=dict(type="bool", default=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            objects=dict(type="list", elements="dict"),
-            spec=dict(type="dict"),
-            image=dict(type="str"),
-            releases=dict(type="list", elements="dict", options=dict(
-                release=dict(type="str"),
-                spec=dict(type="dict"),
-                image=dict(type="str"),
-                objects=dict(type="list", elements="dict"),
-                environment=dict(type="dict", default={}),
-                revision=dict(type="int"),
-            )),
-            specs=dict(type="list", elements="dict"),
-            images=dict(type="dict", default={}),
-            public_host=dict(type="str"),
-            revision=dict(type="int"),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=180),
-            history=dict(type="int", default=10),
-            rollback_on_failure=dict(type="bool", default=True),
-        ))),
-        mutually_exclusive=[("objects", "spec"), ("releases", "spec"), ("releases", "objects"), ("releases", "release"),
-                            ("specs", "spec"), ("specs", "objects"), ("specs", "release")],
-        required_one_of=[("release", "spec", "releases", "specs")],
-        supports_check_mode=True,
-    )
-    p = dict(module.params)
-    try:
-        kube = kube_client(p)
-        p["namespace"] = p["namespace"] or p["environment"].get("namespace") or kube.namespace or "default"
-        histories = Histories(kube, p["namespace"])
-        items = _items(p, histories)
-        if p["state"] == "absent":
-            results = remove_releases(histories, [i["release"] for i in items], module.check_mode)
-            module.exit_json(changed=any(r["changed"] for r in results), releases=results, **_single(results))
-        ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], module.check_mode)
-        results, errors, releases = run_releases(kube, p, items, histories, module.check_mode, module._diff)
-    except QiError as e:
-        module.fail_json(msg=str(e))
-    out = dict(changed=ns_created or any(r["changed"] for r in results), releases=results, **_single(results))
-    if module._diff:
-        out["diff"] = [d for r in releases for d in r.diff]
-    if errors:
-        module.fail_json(msg="\n\n".join(errors), **out)
-    module.exit_json(**out)
-
-
-def _single(results):
-    """For one release, its result's keys at the top level too (what playbooks for one app read)."""
-    if len(results) != 1:
-        return {}
-    return dict((k, v) for k, v in results[0].items() if k not in ("changed", "failed", "msg"))
+    # The work runs on the controller, in the collection's action plugin of the same name, so that the rollout's
+    # progress reaches the terminal while it waits. Reaching this entry point means the action was bypassed.
+    module = AnsibleModule(supports_check_mode=True, **K8S_RELEASE)
+    module.fail_json(msg="qi.convergence.k8s_release runs on the controller through its action plugin; call it by its "
+                         "FQCN from a play or ad hoc (ansible localhost -m qi.convergence.k8s_release)")
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ def test_crashing_image_names_crash_loop_and_logs(sites, app_copy):
                  check=False)
     msg = res.failure()
     assert res.rc != 0 and "CrashLoopBackOff" in msg, msg
-    assert "last log lines" in msg and "NODEJS_HELLO_TCP_PORT is not set" in msg
+    assert "last 20 log lines" in msg and "NODEJS_HELLO_TCP_PORT is not set" in msg
     assert "first revision: its objects were removed" in msg
     assert kubectl("-n", "default", "get", "deployment", name, check=False).returncode != 0
 

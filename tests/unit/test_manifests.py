@@ -44,8 +44,9 @@ def test_image_pinned_and_secure_pod(tmp_path):
 
 def test_probes_from_health(tmp_path):
     app = pod(objects(tmp_path))["containers"][0]
-    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for kind in ("readinessProbe", "livenessProbe"):
         assert app[kind]["httpGet"] == {"path": "/health", "port": 8000}
+    assert app["startupProbe"]["tcpSocket"] == {"port": 8000}
 
 
 def test_prestop_and_grace(tmp_path):
@@ -122,3 +123,29 @@ def test_production_extras(tmp_path):
 
 def test_namespace_everywhere(tmp_path):
     assert all(o["metadata"]["namespace"] == "prod" for o in objects(tmp_path, {"namespace": "prod"}).values())
+
+
+def test_names_that_start_with_a_digit_cannot_be_deployed(tmp_path):
+    from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+    from ansible_collections.qi.convergence.plugins.module_utils.manifests import check_service_name
+    with pytest.raises(QiError) as e:
+        check_service_name({"name": "2048-game", "app_dir": "/apps/game"})
+    assert "/apps/game/.qi.yml, key 'app_name'" in str(e.value) and "DNS-1035" in str(e.value)
+    check_service_name({"name": "game-2048"})
+
+
+def test_production_placement_and_annotations(tmp_path):
+    objs = objects(tmp_path, {"image_pull_secrets": ["regcred"], "node_selector": {"pool": "apps"},
+                              "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+                              "topology_spread": "kubernetes.io/hostname",
+                              "pod_annotations": {"prometheus.io/scrape": "true"},
+                              "service_annotations": {"cloud/lb-internal": True},
+                              "ingress": {"host": "web.example.org"},
+                              "ingress_annotations": {"cert-manager.io/cluster-issuer": "le"}})
+    spec = pod(objs)
+    assert spec["imagePullSecrets"] == [{"name": "regcred"}] and spec["nodeSelector"] == {"pool": "apps"}
+    assert spec["tolerations"][0]["key"] == "dedicated"
+    assert spec["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+    assert objs["Deployment"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+    assert objs["Service"]["metadata"]["annotations"] == {"cloud/lb-internal": "True"}
+    assert objs["Ingress"]["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "le"}

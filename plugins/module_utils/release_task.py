@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What one qi.convergence.k8s_release task does, from its validated options to its result."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.kube import kube_client
+from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
+from ansible_collections.qi.convergence.plugins.module_utils.namespace import ensure_namespace
+from ansible_collections.qi.convergence.plugins.module_utils.release import Histories, remove_releases, run_releases
+
+
+def _items(p, histories):
+    """One item per release: objects to apply (rendered here from a spec) or a revision to go back to."""
+    singles = [dict(release=p["release"], spec=p["spec"], image=p["image"], objects=p["objects"],
+                    environment={}, revision=p["revision"])] if not (p["releases"] or p["specs"]) else []
+    from_specs = [dict(spec=s, image=p["images"].get(s.get("name")) or p["image"]) for s in p["specs"] or []]
+    items = []
+    for i, r in enumerate((p["releases"] or []) + from_specs or singles):
+        name = r.get("release") or (r.get("spec") or {}).get("name")
+        if not name:
+            raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
+        objects = r.get("objects") or []
+        image = r.get("image") or (p["images"].get(name) if singles else None)
+        if r.get("spec"):
+            # No image given: keep the one the release runs now (a configuration-only deploy).
+            image = image or (histories.current(name) or {}).get("image")
+            if not image:
+                raise QiError("no image for %s: it has no revision yet; build it first (playbooks/site.yml) "
+                              "or pass -e app_image=REF" % name)
+            env = dict(p["environment"], **(r.get("environment") or {}))
+            env.update(namespace=p["namespace"], secrets=p["secrets"])
+            objects = render(r["spec"], image, env, name)
+        elif r.get("revision") is None and not objects and p["state"] == "present":
+            raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
+        items.append({"release": name, "objects": objects, "image": image, "revision": r.get("revision")})
+    return items
+
+
+def deploy(p, check_mode=False, want_diff=False, progress=None):
+    """Run the task; return (result, error message or None). Raises QiError for what stops it before any rollout."""
+    p = dict(p)
+    kube = kube_client(p)
+    p["namespace"] = p["namespace"] or p["environment"].get("namespace") or kube.namespace or "default"
+    histories = Histories(kube, p["namespace"])
+    items = _items(p, histories)
+    if p["state"] == "absent":
+        results = remove_releases(histories, [i["release"] for i in items], check_mode)
+        return dict(changed=any(r["changed"] for r in results), releases=results, **_single(results)), None
+    ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], check_mode)
+    results, errors, releases = run_releases(kube, p, items, histories, check_mode, want_diff, progress,
+                                             namespace_missing=ns_created and check_mode)
+    out = dict(changed=ns_created or any(r["changed"] for r in results), releases=results, **_single(results))
+    if kube.retried:
+        out["api_retries"] = kube.retried
+    if want_diff:
+        out["diff"] = [d for r in releases for d in r.diff]
+    return out, ("\n\n".join(errors) if errors else None)
+
+
+def _single(results):
+    """For one release, its result's keys at the top level too (what playbooks for one app read)."""
+    if len(results) != 1:
+        return {}
+    return dict((k, v) for k, v in results[0].items() if k not in ("changed", "failed", "msg"))
