@@ -12,6 +12,8 @@ if (!port) {
   process.exit(1);
 }
 var configFile = process.env.CONFIG_FILE || '/etc/nodejs-hello/motd.txt';
+// Maintenance mode: the service keeps running but reports itself unhealthy, so no traffic is sent to it.
+var maintenance = process.env.NODEJS_HELLO_MAINTENANCE === '1';
 var started = Date.now();
 
 function motd() {
@@ -20,14 +22,17 @@ function motd() {
 
 var server = http.createServer(function (req, res) {
   if (req.url === '/healthz') {
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    return res.end('ok\n');
+    res.writeHead(maintenance ? 503 : 200, { 'Content-Type': 'text/plain' });
+    return res.end(maintenance ? 'in maintenance\n' : 'ok\n');
   }
   res.writeHead(200, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify(reply(process.env, motd(), ms(Date.now() - started))) + '\n');
 });
 
-server.listen(port, function () { console.log('nodejs-hello listening on ' + port + ' (node ' + process.version + ')'); });
+server.listen(port, function () {
+  console.log('nodejs-hello listening on ' + port + ' (node ' + process.version + ')');
+  if (maintenance) { console.log('maintenance mode: /healthz answers 503'); }
+});
 
 // Lifecycle conformance: finish in-flight requests, then exit when the platform asks.
 process.on('SIGTERM', function () {

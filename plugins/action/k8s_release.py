@@ -27,8 +27,12 @@ class ActionModule(ActionBase):
         _validation, p = self.validate_argument_spec(**K8S_RELEASE)
 
         def progress(line):
-            # stderr: stdout belongs to the callback (a JSON callback's output must stay parseable).
-            display.display("    %s" % line, stderr=True)
+            # stderr: stdout belongs to the callback (a JSON callback's output must stay parseable). A terminal that
+            # went away (a killed run) must not stop the rollback that follows.
+            try:
+                display.display("    %s" % line, stderr=True)
+            except (IOError, OSError):
+                pass
         try:
             out, error = deploy(p, check_mode=bool(self._task.check_mode), want_diff=bool(self._task.diff),
                                 progress=progress)

@@ -87,10 +87,10 @@ def _probe(health, kind):
         ("httpGet", {"path": health["path"], "port": health["port"]})
     if kind == "startup":
         # Started = accepting connections; healthy is the readiness probe's question, so an app that starts but
-        # answers 503 fails in readiness's 3 x 5 s, not after the startup probe's full minute.
+        # answers 503 fails in readiness's 3 x 3 s, not after the startup probe's full minute.
         return {"tcpSocket": {"port": health["port"]}, "periodSeconds": 2, "failureThreshold": 30, "timeoutSeconds": 3}
     if kind == "readiness":
-        return {key: get, "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 3}
+        return {key: get, "periodSeconds": 3, "failureThreshold": 3, "timeoutSeconds": 2}
     return {key: get, "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5,
             "initialDelaySeconds": health.get("initial_delay") or 0}
 

@@ -245,6 +245,7 @@ def _apply_all(kube, releases, dry_run, want_diff, namespace_missing=False):
     if namespace_missing:
         # Check mode on a namespace that does not exist yet: the server cannot dry-run into it; all would be new.
         for rel, obj in pairs:
+            rel.responses[key(obj)] = obj
             rel.changed_objects.append(label(obj))
             if want_diff:
                 rel.diff.append({"before_header": label(obj), "after_header": label(obj), "before": {},
@@ -355,7 +356,7 @@ def run_releases(kube, p, items, histories, check_mode=False, want_diff=False, p
     if check_mode:
         _apply_all(kube, releases, True, want_diff, namespace_missing)
         return [r.result(r.current["revision"] if r.current else 0) for r in releases], [], releases
-    locks = ReleaseLocks(kube, p["namespace"])
+    locks = ReleaseLocks(kube, p["namespace"], progress=progress)
     locks.acquire([r.name for r in releases])
     try:
         _apply_all(kube, releases, False, want_diff)

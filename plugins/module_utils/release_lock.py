@@ -14,6 +14,7 @@ __metaclass__ = type
 import datetime
 import os
 import socket
+import time
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError
@@ -48,16 +49,37 @@ def lease_name(release):
     return "qi-lock.%s" % release
 
 
-def _dead_local_holder(holder):
-    """True when the holder was a process on this host that is gone (a killed run)."""
+def _local_pid(holder):
     parts = (holder or "").split(" pid ")
     if len(parts) != 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False
+        return None
+    return int(parts[1])
+
+
+def _proc_state(pid):
+    """(state letter, parent pid) from /proc, or None when there is no such process."""
     try:
-        os.kill(int(parts[1]), 0)
-    except OSError as e:
-        return e.errno == 3  # ESRCH: no such process
-    return False
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[1])
+    except (IOError, OSError, IndexError, ValueError):
+        return None
+
+
+def _dead_local_holder(holder):
+    """True when the holder was a process on this host that is gone (a killed run; a zombie counts as gone)."""
+    pid = _local_pid(holder)
+    if pid is None:
+        return False
+    state = _proc_state(pid)
+    return state is None or state[0] == "Z"
+
+
+def orphaned_local_holder(holder):
+    """True when the holder is a worker on this host whose ansible-playbook was killed: it is rolling back now."""
+    pid = _local_pid(holder)
+    state = _proc_state(pid) if pid is not None else None
+    return state is not None and state[0] != "Z" and state[1] == 1
 
 
 def stale(lease, now=None):
@@ -72,10 +94,12 @@ def stale(lease, now=None):
 class ReleaseLocks:
     """The Leases of the releases one run deploys."""
 
-    def __init__(self, kube, namespace, holder=None):
+    def __init__(self, kube, namespace, holder=None, progress=None):
         self.kube, self.namespace, self.holder = kube, namespace, holder or identity()
         self.held = {}
         self.renewed = None
+        self.progress = progress
+        self.parent = os.getppid()
 
     def _body(self, release, previous=None):
         now = _micro(_now())
@@ -97,6 +121,20 @@ class ReleaseLocks:
         if current is None:
             return self.kube.create(self._body(release))
         spec = current.get("spec") or {}
+        if not stale(current) and orphaned_local_holder(spec.get("holderIdentity")):
+            # A killed run's worker on this host is putting the release back: wait for it, within the lease.
+            if self.progress:
+                self.progress("%s: waiting for %s (a stopped run) to finish its rollback" % (
+                    release, spec.get("holderIdentity")))
+            deadline = time.time() + spec.get("leaseDurationSeconds", LEASE_SECONDS) + 5
+            while time.time() < deadline:
+                time.sleep(1)
+                current = self.kube.get(self._body(release))
+                if current is None:
+                    return self.kube.create(self._body(release))
+                if stale(current):
+                    break
+            spec = current.get("spec") or {}
         if not stale(current):
             raise QiError("release %s is being deployed by %s (Lease %s/%s renewed %s, held for %ss after its last "
                           "renewal); try again when that run is done" % (
@@ -120,7 +158,10 @@ class ReleaseLocks:
         self.renewed = _now()
 
     def renew(self):
-        """Called on every poll of a wait: renew when the last renewal is RENEW_AFTER seconds old."""
+        """Called on every poll of a wait: renew when the last renewal is RENEW_AFTER seconds old. Raises when the
+        ansible-playbook that started this run is gone (killed): the rollout is then rolled back, not left half-way."""
+        if os.getppid() != self.parent:
+            raise QiError("the ansible-playbook run (pid %d) that started this deploy was stopped" % self.parent)
         if not self.held or (_now() - self.renewed).total_seconds() < RENEW_AFTER:
             return
         self.renewed = _now()

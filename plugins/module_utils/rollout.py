@@ -148,7 +148,12 @@ def wait_all(kube, groups, timeout, progress=None, pull_retries=PULL_RETRIES, on
                 for owner in sorted(pending):
                     progress("%s: %s (%.0f s)" % (owner, messages.get(owner, "waiting"), time.time() - start))
             if on_poll:
-                on_poll()
+                try:
+                    on_poll()
+                except QiError as e:
+                    for owner in list(pending):
+                        failed[owner] = RolloutFailed(str(e))
+                        pending.pop(owner)
             if pending:
                 time.sleep(poll)
                 poll = min(1.0, poll * 1.5)
