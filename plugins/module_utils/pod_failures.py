@@ -88,8 +88,8 @@ def container_failure(pod, events, pull_retries=PULL_RETRIES):
             lowered = message.lower()
             pulls = _pull_failures(events, st["name"])
             if any(p in lowered for p in PERMANENT_PULL) or pulls >= pull_retries:
-                return Failure(reason, "%s (image %s, %d failed pulls)" % (message or reason, st.get("image"),
-                                                                          max(pulls, 1)), st["name"])
+                detail = "%s (image %s, %d failed pulls)" % (message or reason, st.get("image"), max(pulls, 1))
+                return Failure(reason, detail, st["name"])
         terminated = state.get("terminated") or {}
         if is_init and terminated and terminated.get("exitCode", 0) != 0:
             return Failure("InitContainerFailed", "init container %s exited with code %s (%s)" % (

@@ -18,7 +18,7 @@ description:
   - Records each revision (objects and image) in the cluster as a gzipped Secret C(RELEASE.vN) (split over
     C(RELEASE.vN.pK) when large), keeping O(history) of them; listing reads metadata only. Prunes objects of the
     previous revision that are no longer rendered.
-  - Runs on the controller (an action plugin): while it waits it prints each app's progress every 5 seconds.
+  - Runs on the controller (an action plugin), printing each app's progress every 5 seconds while it waits.
   - Fails fast naming the object, the reason, the event message and the failing container's last 20 log lines
     (the previous instance's for crash loops) - probe failures once the probe's own failureThreshold is crossed;
     CrashLoopBackOff, init container failures, CreateContainerConfigError, ErrImageNeverPull, InvalidImageName and

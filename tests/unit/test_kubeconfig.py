@@ -1,5 +1,4 @@
 """Reading kubeconfigs as kubectl does (the official loader underneath): every case a real kubeconfig has."""
-import base64
 import json
 import os
 import ssl
