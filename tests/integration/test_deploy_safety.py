@@ -267,3 +267,53 @@ def test_check_mode_on_a_new_namespace_shows_the_objects_and_creates_nothing(ima
     assert task["changed"] and "Deployment/nodejs-hello" in task["releases"][0]["applied"]
     assert any(d["after_header"] == "Deployment/nodejs-hello" for d in task["diff"])
     assert kubectl("get", "namespace", ns, check=False).returncode != 0
+
+
+def restart_api_server():
+    """Kill the embedded API server and start it again with the same command line, as a crash and restart would."""
+    run_dir = os.path.join(os.path.dirname(os.path.dirname(KUBECONFIG)), "run")
+    pidfile = os.path.join(run_dir, "kube-apiserver.pid")
+    pid = int(open(pidfile).read())
+    argv = open("/proc/%d/cmdline" % pid, "rb").read().split(b"\0")[:-1]
+    os.kill(pid, signal.SIGKILL)
+    while os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split(") ", 1)[1][0] != "Z":
+        time.sleep(0.1)
+    time.sleep(3)
+    log = open(os.path.join(os.path.dirname(run_dir), "logs", "kube-apiserver.log"), "ab")
+    new = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(pidfile, "w") as f:
+        f.write(str(new.pid))
+    for attempt in range(120):
+        if kubectl("get", "--raw", "/readyz", check=False).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the API server did not come back")
+
+
+def test_an_api_server_restart_during_the_rollout_ends_clean(released, namespace):
+    marker = str(int(time.time()))
+    args = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", "inventories/local/hosts.yml",
+            "playbooks/deploy.yml", "-e", "app_dir=%s" % APP, "-e", "app_image=%s" % released,
+            "-e", "app_deploy_namespace=%s" % namespace, "-e", '{"app_deploy_node_ports": {}}',
+            "-e", '{"app_deploy_env": {"RESTART_MARK": "%s"}}' % marker]
+    proc = subprocess.Popen(args, cwd=ROOT, env=dict(ENV, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for attempt in range(120):
+        if kubectl("-n", namespace, "get", "lease", "qi-lock.nodejs-hello", check=False).returncode == 0:
+            break
+        time.sleep(0.25)
+    restart_api_server()
+    out, err = proc.communicate(timeout=600)
+    env = pod_env(namespace)
+    revs = sorted(int(s["metadata"]["name"].rsplit(".v", 1)[1]) for s in kube_json(
+        "-n", namespace, "get", "secret", "-l", "qi-convergence.io/release=nodejs-hello")["items"])
+    if proc.returncode == 0:
+        assert env.get("RESTART_MARK") == marker
+    else:
+        # A clean failure: a message, never a traceback, and the release left whole on its previous revision.
+        assert "Traceback" not in out + err and "RESTART_MARK" not in env, out[-3000:]
+    assert kubectl("-n", namespace, "get", "lease", "qi-lock.nodejs-hello", check=False).returncode != 0
+    assert revs == sorted(set(revs))
+    wait_answer(node_port(namespace))
+    print("API server restarted during the rollout: the deploy %s" % ("succeeded" if proc.returncode == 0 else
+                                                                      "failed cleanly"))
