@@ -261,7 +261,8 @@ def render(spec, image, env=None, release=None):
             "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}},
         }]}}
 
-    replicas = env["replicas"] if env["replicas"] is not None else deploy["replicas"]
+    # Inventory values may arrive as strings (-e app_deploy_replicas=2).
+    replicas = int(env["replicas"]) if env["replicas"] not in (None, "") else deploy["replicas"]
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, ns, labels),
         "spec": {

@@ -24,7 +24,8 @@ def _items(p, histories):
         if not name:
             raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
         objects = r.get("objects") or []
-        image = r.get("image") or (p["images"].get(name) if singles else None)
+        # One named release (app_deploy_release): the image just built for its app, by the app's name.
+        image = r.get("image") or (p["images"].get((r.get("spec") or {}).get("name") or name) if singles else None)
         if r.get("spec"):
             # No image given: keep the one the release runs now (a configuration-only deploy).
             image = image or (histories.current(name) or {}).get("image")

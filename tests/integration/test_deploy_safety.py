@@ -317,3 +317,12 @@ def test_an_api_server_restart_during_the_rollout_ends_clean(released, namespace
     wait_answer(node_port(namespace))
     print("API server restarted during the rollout: the deploy %s" % ("succeeded" if proc.returncode == 0 else
                                                                       "failed cleanly"))
+
+
+def test_turning_the_autoscaler_on_keeps_the_live_replica_count(released, namespace):
+    deploy(released, namespace, "-e", "app_deploy_replicas=2")
+    assert kube_json("-n", namespace, "get", "deployment", "nodejs-hello")["spec"]["replicas"] == 2
+    deploy(released, namespace, "-e", '{"app_deploy_hpa": {"min": 1, "max": 3, "cpu": 80}}')
+    dep = kube_json("-n", namespace, "get", "deployment", "nodejs-hello")
+    assert dep["spec"]["replicas"] == 2
+    assert kube_json("-n", namespace, "get", "hpa", "nodejs-hello")["spec"]["maxReplicas"] == 3

@@ -162,3 +162,16 @@ def test_locks_are_all_or_nothing_and_renewed(monkeypatch):
     with pytest.raises(QiError) as e:
         locks.renew()
     assert "was stopped" in str(e.value)
+
+
+def test_one_named_release_deploys_the_image_just_built(monkeypatch):
+    from ansible_collections.qi.convergence.plugins.module_utils import release_task
+    monkeypatch.setattr(release_task, "render", lambda spec, image, env, name: [{"image": image}])
+    spec = {"name": "web", "deploy": {}, "run": {}}
+    p = {"release": "web-blue", "spec": spec, "image": None, "objects": None, "revision": None, "releases": None,
+         "specs": None, "images": {"web": "reg/web@sha256:new"}, "state": "present", "environment": {},
+         "namespace": NS, "secrets": {}}
+    h = Histories(FakeKube(), NS)
+    h.revisions["web-blue"], h.records[("web-blue", 1)] = [1], {"revision": 1, "image": "reg/web@sha256:old"}
+    assert release_task._items(p, h)[0]["image"] == "reg/web@sha256:new"
+    assert release_task._items(dict(p, images={}), h)[0]["image"] == "reg/web@sha256:old"
