@@ -51,16 +51,20 @@ def test_pod_from_local_registry_runs_with_logs_and_exec(image, namespace):
 def test_cluster_ip_reachable_from_another_pod(image, namespace):
     kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-cip", "--port=8080", check=False)
     ip = kube_json("-n", namespace, "get", "svc", "hello-cip")["spec"]["clusterIP"]
-    # kube-proxy programs a new Service within a moment: retry a few times, bounded.
-    code = ("import time,urllib.request\n"
+    assert "Hello from provisioning" in run_to_completion(namespace, "client", image, fetch_code("http://%s:8080/" % ip))
+
+
+def fetch_code(url, before=""):
+    """Python for a pod: `before`, then print url's reply. kube-proxy programs a new Service within a moment, so
+    a few retries, bounded."""
+    return (before + "import time,urllib.request\n"
             "for i in range(20):\n"
             "    try:\n"
-            "        print(urllib.request.urlopen('http://%s:8080/',timeout=3).read().decode()); break\n"
+            "        print(urllib.request.urlopen('%s',timeout=3).read().decode()); break\n"
             "    except OSError:\n"
             "        time.sleep(0.5)\n"
             "else:\n"
-            "    raise SystemExit('no answer')\n") % ip
-    assert "Hello from provisioning" in run_to_completion(namespace, "client", image, code)
+            "    raise SystemExit('no answer')\n") % url
 
 
 def run_to_completion(namespace, name, image, code):
@@ -80,15 +84,10 @@ def run_to_completion(namespace, name, image, code):
 def test_pods_resolve_service_names_through_cluster_dns(image, namespace):
     kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-dns", "--port=8080", check=False)
     ip = kube_json("-n", namespace, "get", "svc", "hello-dns")["spec"]["clusterIP"]
-    code = ("import socket,time,urllib.request\n"
-            "print('api', socket.gethostbyname('kubernetes.default.svc.cluster.local'))\n"
-            "print('short', socket.gethostbyname('hello-dns'))\n"
-            "for i in range(20):\n"
-            "    try:\n"
-            "        print(urllib.request.urlopen('http://hello-dns.%s:8080/',timeout=3).read().decode()); break\n"
-            "    except OSError:\n"
-            "        time.sleep(0.5)\n") % namespace
-    log = run_to_completion(namespace, "dns-client", image, code)
+    names = ("import socket\n"
+             "print('api', socket.gethostbyname('kubernetes.default.svc.cluster.local'))\n"
+             "print('short', socket.gethostbyname('hello-dns'))\n")
+    log = run_to_completion(namespace, "dns-client", image, fetch_code("http://hello-dns.%s:8080/" % namespace, names))
     assert "api 10.96.0.1" in log
     assert "short %s" % ip in log
     assert "Hello from provisioning" in log
