@@ -1,14 +1,17 @@
-"""Benchmark: deploy N apps (about 6 objects each) four ways in one run, cold and no-change rerun.
+"""Benchmark: deploy N apps (about 6 objects each) several ways side by side in one run, cold and no-change rerun.
 
-- ours: playbooks/deploy.yml with all N app folders (one k8s_release call per app: one client, SSA);
-- kubectl apply --server-side of the same rendered objects (one file per app, one kubectl call for all);
-- kubernetes.core.k8s with one task per object;
-- kubernetes.core.k8s with all objects in one task.
-
-Each way gets its own namespace. Apps run with replicas 0 so that what is measured is the API work, not
-how fast 30 pods start on 2 cores. Prints wall seconds and ratios. Not a test: nothing is asserted.
-Usage: .venv/bin/python benchmarks/deploy.py [N,N,...]   (default 1,10,30)
+Every way reaches the same end state: every object applied AND every Deployment available (one replica each).
+- ours: playbooks/deploy.yml with all N app folders (one k8s_release call: read, render, apply, wait, record);
+- kubectl: `kubectl apply --server-side` of the same rendered objects, then `kubectl wait --for=condition=Available`;
+- core-one-task: kubernetes.core.k8s with all objects in one task, `wait: true`;
+- core-per-object: kubernetes.core.k8s with one task per object, `wait: true`.
+Beside it an apply-only column (ours with app_deploy_wait=false, kubectl without the wait, core without wait) and a
+`floor` row: a bare ansible-playbook with one ping task, what any Ansible tool costs at least.
+Each way gets its own namespace. Prints a table and ratios, or with --json one line per (n, way).
+Not a test: nothing is asserted.
+Usage: .venv/bin/python benchmarks/deploy.py [N ...] [--ways ours,kubectl,core-one-task,core-per-object] [--json]
 """
+import argparse
 import json
 import os
 import shutil
@@ -25,9 +28,10 @@ from ansible_collections.qi.convergence.plugins.module_utils.manifests import re
 from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "examples", "nodejs-hello")
-ENVIRONMENT = {"replicas": 0, "service_type": "ClusterIP", "pdb": True, "network_policy": True}
-EXTRA = {"app_deploy_replicas": 0, "app_deploy_service_type": "ClusterIP", "app_deploy_node_ports": {},
+ENVIRONMENT = {"replicas": 1, "service_type": "ClusterIP", "pdb": True, "network_policy": True}
+EXTRA = {"app_deploy_replicas": 1, "app_deploy_service_type": "ClusterIP", "app_deploy_node_ports": {},
          "app_deploy_pdb": True, "app_deploy_network_policy": True}
+ALL_WAYS = ["ours", "kubectl", "core-one-task", "core-per-object"]
 
 
 def make_apps(root, n):
@@ -37,7 +41,9 @@ def make_apps(root, n):
         shutil.copytree(EXAMPLE, d)
         qi = yaml.safe_load(open(os.path.join(d, ".qi.yml")))
         qi["app_name"] = "bench-app-%02d" % i
-        qi["deploy"]["config_files"][0]["name"] = "bench-app-%02d-motd" % i
+        kube = qi.get("kubernetes") or {}
+        for cf in kube.get("config_files") or []:
+            cf["name"] = "bench-app-%02d-%s" % (i, cf["name"])
         with open(os.path.join(d, ".qi.yml"), "w") as f:
             yaml.safe_dump(qi, f)
         dirs.append(d)
@@ -53,24 +59,36 @@ def kubectl(*args):
 
 
 def fresh_namespace(ns):
-    subprocess.run([kubectl_bin(), "--kubeconfig", KUBECONFIG, "delete", "namespace", ns, "--wait=true",
-                    "--ignore-not-found"], capture_output=True, timeout=300, check=False)
+    drop_namespace(ns, wait=True)
     kubectl("create", "namespace", ns)
 
 
-def way_ours(dirs, image, ns, work):
-    extra = dict(EXTRA, app_dirs=dirs, app_image=image, app_deploy_namespace=ns)
+def drop_namespace(ns, wait=False):
+    subprocess.run([kubectl_bin(), "--kubeconfig", KUBECONFIG, "delete", "namespace", ns, "--ignore-not-found",
+                    "--wait=%s" % ("true" if wait else "false")], capture_output=True, timeout=600, check=False)
+
+
+def way_ours(dirs, image, ns, work, wait):
+    extra = dict(EXTRA, app_dirs=dirs, app_image=image, app_deploy_namespace=ns, app_deploy_wait=wait)
     return lambda: timed([os.path.join(VENV_BIN, "ansible-playbook"), "playbooks/deploy.yml", "-e", json.dumps(extra)])[0]
 
 
-def way_kubectl(dirs, image, ns, work):
+def way_kubectl(dirs, image, ns, work, wait):
     folder = os.path.join(work, "kubectl-" + ns)
-    os.makedirs(folder)
-    for i, objs in enumerate(rendered(dirs, image, ns)):
-        with open(os.path.join(folder, "app-%02d.yaml" % i), "w") as f:
-            yaml.safe_dump_all(objs, f)
-    return lambda: timed([kubectl_bin(), "--kubeconfig", KUBECONFIG, "apply", "--server-side",
-                          "--field-manager=bench", "-f", folder])[0]
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+        for i, objs in enumerate(rendered(dirs, image, ns)):
+            with open(os.path.join(folder, "app-%02d.yaml" % i), "w") as f:
+                yaml.safe_dump_all(objs, f)
+
+    def go():
+        took = timed([kubectl_bin(), "--kubeconfig", KUBECONFIG, "apply", "--server-side", "--field-manager=bench",
+                      "-f", folder])[0]
+        if wait:
+            took += timed([kubectl_bin(), "--kubeconfig", KUBECONFIG, "-n", ns, "wait", "--for=condition=Available",
+                           "deployment", "--all", "--timeout=600s"])[0]
+        return took
+    return go
 
 
 def k8s_playbook(work, name, tasks):
@@ -81,57 +99,101 @@ def k8s_playbook(work, name, tasks):
     return lambda: timed([os.path.join(VENV_BIN, "ansible-playbook"), path])[0]
 
 
-def way_k8s_per_object(dirs, image, ns, work):
+def _k8s(extra, wait):
+    args = dict(extra, kubeconfig=KUBECONFIG, state="present", apply=True, server_side_apply={"field_manager": "bench"})
+    if wait:
+        args.update(wait=True, wait_timeout=600)
+    return args
+
+
+def way_core_per_object(dirs, image, ns, work, wait):
     tasks = [{"name": "apply %s/%s" % (o["kind"], o["metadata"]["name"]),
-              "kubernetes.core.k8s": {"kubeconfig": KUBECONFIG, "state": "present", "definition": o,
-                                      "apply": True, "server_side_apply": {"field_manager": "bench"}}}
+              "kubernetes.core.k8s": _k8s({"definition": o}, wait and o["kind"] == "Deployment")}
              for objs in rendered(dirs, image, ns) for o in objs]
-    return k8s_playbook(work, "per-object-" + ns, tasks)
+    return k8s_playbook(work, "per-object-%s-%s" % (ns, wait), tasks)
 
 
-def way_k8s_one_task(dirs, image, ns, work):
+def way_core_one_task(dirs, image, ns, work, wait):
     path = os.path.join(work, "all-%s.yaml" % ns)
     with open(path, "w") as f:
         yaml.safe_dump_all([o for objs in rendered(dirs, image, ns) for o in objs], f)
-    tasks = [{"name": "apply all objects", "kubernetes.core.k8s": {
-        "kubeconfig": KUBECONFIG, "state": "present", "src": path, "apply": True,
-        "server_side_apply": {"field_manager": "bench"}}}]
-    return k8s_playbook(work, "one-task-" + ns, tasks)
+    return k8s_playbook(work, "one-task-%s-%s" % (ns, wait), [{"name": "apply all objects",
+                                                               "kubernetes.core.k8s": _k8s({"src": path}, wait)}])
 
 
-WAYS = [("ours: deploy.yml (k8s_release)", "ours", way_ours),
-        ("kubectl apply --server-side", "kubectl", way_kubectl),
-        ("kubernetes.core.k8s, one task per object", "k8s-each", way_k8s_per_object),
-        ("kubernetes.core.k8s, all objects in one task", "k8s-all", way_k8s_one_task)]
+WAYS = {"ours": ("ours: deploy.yml (k8s_release)", way_ours),
+        "kubectl": ("kubectl apply --server-side + wait", way_kubectl),
+        "core-one-task": ("kubernetes.core.k8s, all objects in one task", way_core_one_task),
+        "core-per-object": ("kubernetes.core.k8s, one task per object", way_core_per_object)}
+
+
+def floor(work):
+    path = os.path.join(work, "floor.yml")
+    with open(path, "w") as f:
+        yaml.safe_dump([{"name": "floor", "hosts": "localhost", "connection": "local", "gather_facts": False,
+                         "tasks": [{"name": "ping", "ansible.builtin.ping": {}}]}], f)
+    runs = sorted(timed([os.path.join(VENV_BIN, "ansible-playbook"), path])[0] for _ in range(5))
+    return runs[2]
+
+
+def measure(way, dirs, image, n, work):
+    """(cold, no-change, apply-only cold) seconds of one way, each in a namespace of its own."""
+    out = []
+    for wait in (True, False):
+        ns = "bench-%s-%d-%s" % (way, n, "ready" if wait else "apply")
+        fresh_namespace(ns)
+        go = WAYS[way][1](dirs, image, ns, work, wait)
+        out += [go(), go()] if wait else [go()]
+        drop_namespace(ns)
+    return out
 
 
 def main():
-    counts = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "1,10,30").split(",")]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("counts", nargs="*", default=["1,10,30"])
+    parser.add_argument("--ways", default=",".join(ALL_WAYS))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    counts = [int(x) for c in args.counts for x in str(c).split(",") if x]
+    ways = [w for w in args.ways.split(",") if w]
+    unknown = [w for w in ways if w not in WAYS]
+    if unknown:
+        raise SystemExit("unknown way(s) %s; choose from %s" % (", ".join(unknown), ", ".join(WAYS)))
     image = json.loads(kubectl("-n", "default", "get", "deployment", "nodejs-hello", "-o", "json").stdout)[
         "spec"]["template"]["spec"]["containers"][0]["image"]
+    work = tempfile.mkdtemp(prefix="qi-bench-deploy-")
     rows = []
-    for n in counts:
-        work = tempfile.mkdtemp(prefix="qi-bench-deploy-")
-        try:
-            dirs = make_apps(work, n)
+    try:
+        bare = floor(work)
+        if args.json:
+            print(json.dumps({"n": 0, "way": "floor", "objects": 0, "cold_s": round(bare, 2),
+                              "nochange_s": round(bare, 2)}), flush=True)
+        for n in counts:
+            dirs = make_apps(os.path.join(work, "apps-%d" % n), n)
             objects = sum(len(o) for o in rendered(dirs, image, "x"))
             times = {}
-            for label, short, make in WAYS:
-                ns = "bench-%s-%d" % (short, n)
-                fresh_namespace(ns)
-                go = make(dirs, image, ns, work)
-                times[short] = (go(), go())
-                subprocess.run([kubectl_bin(), "--kubeconfig", KUBECONFIG, "delete", "namespace", ns, "--wait=false"],
-                               capture_output=True, check=False)
-            for label, short, dummy in WAYS:
-                cold, rerun = times[short]
-                rows.append([n, objects, label, "%.1f" % cold, "%.1f" % rerun,
-                             "%.2f" % (cold / times["kubectl"][0]), "%.2f" % (times["k8s-each"][0] / cold)])
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    table("deploy N apps, wall seconds (one run, same machine, embedded cluster)",
-          ["N", "objects", "way", "cold s", "no-change s", "cold / kubectl", "one-task-per-object / this"], rows)
-    print("\ntargets: ours within 1.5x of kubectl, and at least 3x faster than one task per object")
+            for way in ways:
+                cold, rerun, apply_only = measure(way, dirs, image, n, work)
+                times[way] = (cold, rerun, apply_only)
+                if args.json:
+                    print(json.dumps({"n": n, "way": way, "objects": objects, "cold_s": round(cold, 2),
+                                      "nochange_s": round(rerun, 2), "apply_only_cold_s": round(apply_only, 2)}),
+                          flush=True)
+            base = times.get("kubectl")
+            for way in ways:
+                cold, rerun, apply_only = times[way]
+                rows.append([n, objects, WAYS[way][0], "%.1f" % cold, "%.1f" % rerun, "%.1f" % apply_only,
+                             "%.2f" % (cold / base[0]) if base else "-", "%.2f" % (rerun / base[1]) if base else "-",
+                             "%+.1f" % (rerun - bare)])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not args.json:
+        table("deploy N apps to ready, wall seconds (one run, same machine, embedded cluster); floor: a bare "
+              "one-task ansible-playbook takes %.2f s" % bare,
+              ["N", "objects", "way", "cold s", "no-change s", "apply-only cold s", "cold / kubectl",
+               "no-change / kubectl", "no-change - floor"], rows)
+        print("\ntargets: cold within 1.2x of kubectl at N=30 and below core-one-task at every N; no-change below "
+              "kubectl at N=60 and within 0.3 s of the floor at N=30")
 
 
 if __name__ == "__main__":

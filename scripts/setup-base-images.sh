@@ -3,9 +3,10 @@
 # and a variant with systemd for VM-like tests. Rebuilt only when missing from the engine.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
-# Bump when the rootfs changes: an image of an older format is rebuilt.
-BASE_FORMAT=2
-ROOTFS_TAR=$QI_STATE_DIR/rootfs/debian-12-minbase-v$BASE_FORMAT.tar
+# Bump BASE_FORMAT when the image changes, ROOTFS_FORMAT when the debootstrap tree does: older ones are rebuilt.
+BASE_FORMAT=3
+ROOTFS_FORMAT=2
+ROOTFS_TAR=$QI_STATE_DIR/rootfs/debian-12-minbase-v$ROOTFS_FORMAT.tar
 base_format() { docker image inspect -f '{{ index .Config.Labels "io.qi-convergence.base-format" }}' "$1" 2>/dev/null || true; }
 
 if [[ $(base_format "$QI_BASE_IMAGE") != "$BASE_FORMAT" ]]; then
@@ -23,8 +24,12 @@ if [[ $(base_format "$QI_BASE_IMAGE") != "$BASE_FORMAT" ]]; then
     rm -rf "$dir"; trap - EXIT
   fi
   say "importing $QI_BASE_IMAGE"
+  # What the base is made of (its packages and versions), the same on any machine that debootstraps the same mirror
+  # state: image fingerprints use it instead of the image ID, so a fresh runner finds the images in the registry.
+  content=$(tar -xOf "$ROOTFS_TAR" ./var/lib/dpkg/status \
+    | awk '/^Package:/ {p=$2} /^Version:/ {print p, $2}' | sort | sha256sum | cut -c1-32)
   docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' -c "LABEL io.qi-convergence.base-format=$BASE_FORMAT" \
-    "$ROOTFS_TAR" "$QI_BASE_IMAGE" >/dev/null
+    -c "LABEL io.qi-convergence.base-content=debian-12-minbase-$content" "$ROOTFS_TAR" "$QI_BASE_IMAGE" >/dev/null
 fi
 
 if [[ $(base_format "$QI_SYSTEMD_IMAGE") != "$BASE_FORMAT" ]]; then

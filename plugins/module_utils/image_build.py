@@ -27,6 +27,8 @@ import uuid
 
 from ansible_collections.qi.convergence.plugins.module_utils.app_tests import run_tests
 from ansible_collections.qi.convergence.plugins.module_utils.build_roles import resolve_roles
+from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import LABEL as DESKTOP_LABEL
+from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import PACKAGES as DESKTOP_PACKAGES
 from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import desktop_base
 from ansible_collections.qi.convergence.plugins.module_utils.docker_client import (
     docker_client, docker_errors, remove_quietly)
@@ -38,6 +40,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
 
 BUILD_FORMAT = 2
+BASE_CONTENT_LABEL = "io.qi-convergence.base-content"
 SUDOERS = "/etc/sudoers.d/qi-build"
 CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /var/cache/apt/*.bin "
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
@@ -50,6 +53,15 @@ def _fingerprint_role_dirs(spec, roles_paths, collections_paths, role_map):
     dirs = [role_dir(role, roles_paths, collections_paths, spec["build"]["requirements"], role_map)
             for role in spec["build"]["roles"]]
     return [d for d in dirs if d]
+
+
+def base_identity(image):
+    """What the base image is made of where it says so (the same on every machine), else its image ID."""
+    labels = image.labels or {}
+    content = labels.get(BASE_CONTENT_LABEL)
+    if not content:
+        return image.id
+    return "%s+desktop(%s)" % (content, DESKTOP_PACKAGES) if labels.get(DESKTOP_LABEL) else content
 
 
 def build_fingerprint(spec, base_id, role_dirs, extra_vars, phases):
@@ -232,9 +244,10 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _registry_digest(client, ref):
+def _registry_digest(client, ref, auth=None):
+    """The digest the registry holds for ref, or None (absent, or the registry cannot say)."""
     try:
-        return client.images.get_registry_data(ref).id
+        return client.images.get_registry_data(ref, auth_config=auth).id
     except docker_errors():
         return None
 
@@ -286,7 +299,7 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
     role_dirs = _fingerprint_role_dirs(spec, user_roles + app_roles, collections, params.get("role_map"))
     # The controller's own Python shapes no image: keep it out of the fingerprint.
     shaping = dict((k, v) for k, v in dict(extra_vars, **spec["build"]["vars"]).items() if k not in HOST_LOCAL_VARS)
-    fp = build_fingerprint(spec, base_image.id, role_dirs, shaping, phases)
+    fp = build_fingerprint(spec, base_identity(base_image), role_dirs, shaping, phases)
     repo = "%s/%s" % (params["registry"], spec["name"]) if params["registry"] else spec["name"]
     tag = fp[:16]
     ref = "%s:%s" % (repo, tag)
@@ -301,10 +314,19 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
         existing = client.images.get(ref)
     except docker_errors():
         pass
-    if existing is not None and existing.labels.get(FINGERPRINT_LABEL) == fp:
-        result["cache_hit"] = True
+    # A fresh runner with a warm registry: the image of these inputs was built, tested and pushed before.
+    pushed_digest = None
+    if (existing is None or existing.labels.get(FINGERPRINT_LABEL) != fp) and params["registry"] and params["push"]:
+        pushed_digest = _registry_digest(client, ref, auth)
+    if pushed_digest or (existing is not None and existing.labels.get(FINGERPRINT_LABEL) == fp):
+        result.update(cache_hit=True, cache="registry" if pushed_digest else "local")
         result["tests"] = {"results": [{"command": c, "rc": 0, "output": "", "cached": True} for c in spec["tests"]],
                            "reports": [], "cached": True}
+        if pushed_digest:
+            _say(progress, "%s: %s is in the registry already (same inputs): not rebuilt, not pushed" % (
+                spec["name"], ref))
+            result.update(image="%s@%s" % (repo, pushed_digest), digest=pushed_digest, image_id=None, size=None)
+            return result
     elif check_mode:
         result.update(changed=True, image=None, msg="would build %s" % ref)
         return result
@@ -328,7 +350,7 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
             raise
 
     if params["registry"] and params["push"]:
-        digest = _registry_digest(client, ref)
+        digest = _registry_digest(client, ref, auth)
         if digest is None:
             if check_mode:
                 result.update(changed=True, image=None, msg="would push %s" % ref)

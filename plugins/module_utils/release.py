@@ -17,6 +17,7 @@ import datetime
 import gzip
 import json
 
+from ansible_collections.qi.convergence.plugins.module_utils.drift import drifted, live_signatures, object_hash, trackable
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError, applied_stamp, comparable
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import INITIAL_REPLICAS
@@ -153,12 +154,11 @@ class Histories:
         while self.kube.delete("v1", "Secret", "%s.p%d" % (record_name, k), self.namespace):
             k += 1
 
-    def add(self, name, objects, image, stamps, keep, note=""):
+    def add(self, name, objects, image, stamps, keep, note="", extra=None):
         revs = self.revisions.setdefault(name, [])
         previous = revs[-1] if revs else None
-        record = {"revision": (previous or 0) + 1, "image": image, "objects": objects,
-                  "stamps": stamps, "note": note,
-                  "time": datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"}
+        record = dict(extra or {}, revision=(previous or 0) + 1, image=image, objects=objects, stamps=stamps, note=note,
+                      time=datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z")
         self.save(name, record, new=True)
         if previous is not None:
             # Only the newest record carries the "current" label that the next run reads bodies by.
@@ -198,6 +198,14 @@ class Release:
         self.stamps, self.changed_objects, self.diff = {}, [], []
         self.responses = {}
         self.error = None
+        self.hashes = dict((key(o), object_hash(o)) for o in self.objects)
+        # unchanged: nothing to apply (hashes and live write history as recorded); drift: what was found changed.
+        self.unchanged, self.drift = False, []
+
+    def tracking(self, signatures):
+        """What the next run compares against: the rendered hashes, the live write history, the Service."""
+        return {"hashes": self.hashes, "signatures": dict((k, signatures.get(k)) for k in self.hashes),
+                "service": self.service()}
 
     @property
     def removed(self):
@@ -211,7 +219,9 @@ class Release:
                     _canonical(cur.get("objects")) != _canonical(self.objects))
 
     def service(self):
-        svc = next((self.responses[key(o)] for o in self.objects if o["kind"] == "Service"), None)
+        if self.unchanged:
+            return (self.current or {}).get("service")
+        svc = next((self.responses.get(key(o)) for o in self.objects if o["kind"] == "Service"), None)
         if svc is None:
             return None
         port = svc["spec"]["ports"][0]
@@ -223,6 +233,8 @@ class Release:
         out = {"release": self.name, "changed": self.changed, "revision": revision, "image": self.image,
                "applied": self.changed_objects, "pruned": [label(o) for o in self.removed],
                "service": svc, "url": _url(svc, public_host)}
+        if self.drift:
+            out["drifted"] = ["%s %s" % d for d in self.drift]
         if self.error:
             out["failed"], out["msg"] = True, self.error
         return out
@@ -350,12 +362,39 @@ def _recover(kube, p, histories, rel, failure, progress=None):
     return msg + "\nRolled back to revision %d (%s)." % (rel.current["revision"], rel.current.get("image"))
 
 
+def _skip_unchanged(kube, namespace, releases):
+    """Mark the releases with nothing to do (no write at all); note the drift of the others."""
+    candidates = [r for r in releases if r.current and r.current.get("signatures") and not r.note and
+                  r.current.get("hashes") == r.hashes and r.current.get("image") == r.image and trackable(r.objects)]
+    if not candidates:
+        return
+    live = live_signatures(kube, namespace, [(o["apiVersion"], o["kind"]) for r in candidates for o in r.objects])
+    for rel in candidates:
+        rel.drift = drifted([(key(o), label(o)) for o in rel.objects], rel.current["signatures"], live)
+        rel.unchanged = not rel.drift
+
+
 def run_releases(kube, p, items, histories, check_mode=False, want_diff=False, progress=None, namespace_missing=False):
     """Roll out many releases in one namespace; return (results, failed messages, releases)."""
     releases = [Release(item, histories) for item in items]
+    if not namespace_missing:
+        _skip_unchanged(kube, p["namespace"], releases)
+    todo = [r for r in releases if not r.unchanged]
+    for rel in todo:
+        if rel.drift and progress:
+            progress("%s: drift found, applying again: %s" % (rel.name, ", ".join("%s %s" % d for d in rel.drift)))
+    revisions = {}
     if check_mode:
-        _apply_all(kube, releases, True, want_diff, namespace_missing)
-        return [r.result(r.current["revision"] if r.current else 0) for r in releases], [], releases
+        _apply_all(kube, todo, True, want_diff, namespace_missing)
+    elif todo:
+        revisions = _roll_out(kube, p, todo, histories, progress, want_diff)
+    results = [rel.result(revisions.get(rel.name, rel.current["revision"] if rel.current else 0), p.get("public_host"))
+               for rel in releases]
+    return results, [r.error for r in releases if r.error], releases
+
+
+def _roll_out(kube, p, releases, histories, progress, want_diff):
+    """Lock, apply, wait, roll back what failed, record the rest; {release: new revision}."""
     locks = ReleaseLocks(kube, p["namespace"], progress=progress)
     locks.acquire([r.name for r in releases])
     try:
@@ -370,14 +409,23 @@ def run_releases(kube, p, items, histories, check_mode=False, want_diff=False, p
                 if progress:
                     progress("%s: rollout failed, rolling back" % rel.name)
                 rel.error = _recover(kube, p, histories, rel, failures[rel.name], progress)
-        revisions = dict(pmap(lambda r: (r.name, histories.add(r.name, r.objects, r.image, r.stamps, p["history"],
-                                                               r.note)),
-                              [r for r in changed if not r.error]))
+        good = [r for r in releases if not r.error]
+        tracked = [r for r in good if trackable(r.objects)]
+        signatures = live_signatures(kube, p["namespace"], [(o["apiVersion"], o["kind"]) for r in tracked
+                                                            for o in r.objects]) if tracked else {}
+        revisions = dict(pmap(lambda r: (r.name, histories.add(
+            r.name, r.objects, r.image, r.stamps, p["history"], r.note or ("drift repaired" if r.drift else ""),
+            r.tracking(signatures))), [r for r in good if r.changed]))
+        # Nothing of ours changed but the record lacks (or has stale) tracking: refresh it, so that the next run
+        # can tell "unchanged" without writing.
+        for rel in [r for r in good if not r.changed and r.current]:
+            tracking = rel.tracking(signatures)
+            if any(rel.current.get(k) != v for k, v in tracking.items()):
+                rel.current.update(tracking, stamps=rel.stamps)
+                histories.save(rel.name, rel.current)
     finally:
         locks.release()
-    results = [rel.result(revisions.get(rel.name, rel.current["revision"] if rel.current else 0), p.get("public_host"))
-               for rel in releases]
-    return results, [r.error for r in releases if r.error], releases
+    return revisions
 
 
 def remove_releases(histories, names, check_mode=False):

@@ -87,7 +87,12 @@ def _check(kube, dep, pull_retries=PULL_RETRIES):
     live = kube.get(dep)
     if live is None:
         raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
-    done, message = status_of(live)
+    try:
+        done, message = status_of(live)
+    except RolloutFailed as e:
+        # The deadline passed with no failure recognised: say what each pod is still waiting for.
+        notes = ["%s: %s" % (pod["metadata"]["name"], waiting_note(pod)) for pod in current_pods(kube, live)]
+        raise RolloutFailed("%s%s" % (e, "\n" + "\n".join(notes) if notes else ""))
     observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
     if done or not observed:
         return done, message

@@ -165,9 +165,17 @@ fingerprint:
   returned: always
   type: str
 cache_hit:
-  description: Whether an image with the same fingerprint was reused.
+  description: Whether an image with the same fingerprint was reused (from the local engine or the registry).
   returned: always
   type: bool
+cache:
+  description:
+    - Where the reused image was - C(local) (the engine) or C(registry) (a fresh runner with a warm registry - the
+      fingerprint tag is looked up there before building, so nothing is rebuilt or pushed and the digest is the
+      same).
+  returned: on a cache hit
+  type: str
+  sample: registry
 pushed:
   description: Whether this run pushed the image.
   returned: always

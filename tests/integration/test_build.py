@@ -106,6 +106,19 @@ def test_rebuild_unchanged_is_a_cache_hit_without_containers(engine, built):
     assert created == []
 
 
+def test_fresh_runner_with_a_warm_registry_neither_rebuilds_nor_pushes(engine, built):
+    first = built["nodejs-hello"]
+    engine.images.remove(first["image_tag"], force=True)
+    since = int(time.time())
+    res = build("%s/nodejs-hello" % EXAMPLES)
+    created = list(engine.events(since=since, until=int(time.time()) + 1, decode=True,
+                                 filters={"type": "container", "event": "create"}))
+    result = res.results(BUILD_TASK)[0]
+    assert result["cache_hit"] is True and result["cache"] == "registry" and result["pushed"] is False
+    assert result["image"] == first["image"] and created == [] and res.changed() == 0
+    engine.images.pull(first["image_tag"])
+
+
 def test_check_mode_tells_a_build_is_needed(app_copy):
     app = app_copy("nodejs-hello", "check-mode-app")
     vars_file = app / "provisioning" / "vars.yml"

@@ -45,3 +45,14 @@ def test_build_inventory_maps_every_host_pattern_to_the_container():
     assert host["ansible_connection"] == "community.docker.docker" and host["ansible_host"] == "qi-build-x"
     assert sorted(inv["all"]["children"]) == ["prod", "webservers"]
     assert inv["all"]["vars"] == {"qi_container": True}
+
+
+def test_base_identity_is_what_the_base_is_made_of_not_its_id():
+    from types import SimpleNamespace
+    from ansible_collections.qi.convergence.plugins.module_utils.image_build import base_identity
+    content = {"io.qi-convergence.base-content": "debian-12-minbase-abc"}
+    assert base_identity(SimpleNamespace(id="sha256:1", labels=content)) == "debian-12-minbase-abc"
+    assert base_identity(SimpleNamespace(id="sha256:2", labels=content)) == "debian-12-minbase-abc"
+    desktop = dict(content, **{"io.qi-convergence.desktop-of": "sha256:1"})
+    assert base_identity(SimpleNamespace(id="sha256:3", labels=desktop)).startswith("debian-12-minbase-abc+desktop(")
+    assert base_identity(SimpleNamespace(id="sha256:4", labels={})) == "sha256:4"

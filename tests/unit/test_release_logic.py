@@ -175,3 +175,36 @@ def test_one_named_release_deploys_the_image_just_built(monkeypatch):
     h.revisions["web-blue"], h.records[("web-blue", 1)] = [1], {"revision": 1, "image": "reg/web@sha256:old"}
     assert release_task._items(p, h)[0]["image"] == "reg/web@sha256:new"
     assert release_task._items(dict(p, images={}), h)[0]["image"] == "reg/web@sha256:old"
+
+
+def labelled(version):
+    objs = objects(version)
+    for o in objs:
+        o["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "qi.convergence"}
+    return objs
+
+
+def test_an_unchanged_release_is_not_written_at_all():
+    kube = FakeKube()
+    roll(kube, "v1", objects=labelled("v1"))
+    kube.calls.clear()
+    result, errors = roll(kube, "v1", objects=labelled("v1"))
+    assert not errors and not result["changed"] and result["revision"] == 1
+    assert kube.calls == [] and "drifted" not in result
+    assert not [k for k in kube.objects if k[1] == "Lease"]
+
+
+def test_a_deleted_or_hand_edited_object_is_drift_repaired_and_reported():
+    kube = FakeKube()
+    roll(kube, "v1", objects=labelled("v1"))
+    del kube.objects[ref("v1", "ConfigMap", "web-config", NS)]
+    result, errors = roll(kube, "v1", objects=labelled("v1"))
+    assert result["drifted"] == ["ConfigMap/web-config deleted"] and result["changed"] and result["revision"] == 2
+    assert configmap(kube)["data"] == {"v": "v1"}
+    assert Histories(kube, NS).current("web")["note"] == "drift repaired"
+    svc = kube.objects[ref("v1", "Service", "web", NS)]
+    svc["metadata"]["managedFields"].append({"manager": "kubectl-edit", "operation": "Update", "time": "later"})
+    result, errors = roll(kube, "v1", objects=labelled("v1"))
+    assert result["drifted"] == ["Service/web changed outside this release"]
+    result, errors = roll(kube, "v1", objects=labelled("v1"))
+    assert "drifted" not in result and not result["changed"]
