@@ -326,3 +326,20 @@ def test_turning_the_autoscaler_on_keeps_the_live_replica_count(released, namesp
     dep = kube_json("-n", namespace, "get", "deployment", "nodejs-hello")
     assert dep["spec"]["replicas"] == 2
     assert kube_json("-n", namespace, "get", "hpa", "nodejs-hello")["spec"]["maxReplicas"] == 3
+
+
+def test_a_hand_deleted_or_edited_object_is_repaired_and_reported(released, namespace):
+    deploy(released, namespace)
+    cms = kube_json("-n", namespace, "get", "configmap", "-l", "app.kubernetes.io/name=nodejs-hello")["items"]
+    name = cms[0]["metadata"]["name"]
+    key = sorted(cms[0]["data"])[0]
+    quiet = deploy(released, namespace).results("Roll out")[0]["releases"][0]
+    assert not quiet["changed"] and "drifted" not in quiet
+    kubectl("-n", namespace, "delete", "configmap", name)
+    again = deploy(released, namespace).results("Roll out")[0]["releases"][0]
+    assert again["drifted"] == ["ConfigMap/%s deleted" % name] and again["changed"]
+    assert kube_json("-n", namespace, "get", "configmap", name)["data"][key] == cms[0]["data"][key]
+    kubectl("-n", namespace, "patch", "configmap", name, "--type=merge", "-p", '{"data": {"%s": "hand edit"}}' % key)
+    again = deploy(released, namespace).results("Roll out")[0]["releases"][0]
+    assert again["drifted"] == ["ConfigMap/%s changed outside this release" % name]
+    assert kube_json("-n", namespace, "get", "configmap", name)["data"][key] == cms[0]["data"][key]
