@@ -82,7 +82,7 @@ def main():
                "network_policy": True}
         p = dict((k, None) for k in kube_mod.AUTH_KEYS)
         p.update(kubeconfig=KUBECONFIG, release=None, namespace=ns, create_namespace=True, state="present",
-                 objects=None, spec=None, image=None, releases=None, specs=specs, images={}, public_host=None,
+                 objects=None, spec=None, image=image, releases=None, specs=specs, images={}, public_host=None,
                  revision=None, wait=True, wait_timeout=600, history=10, rollback_on_failure=True, pull_retries=3,
                  environment=env, secrets={})
         rows = []
