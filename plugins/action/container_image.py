@@ -8,11 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.plugin_utils.progress import progress
 from ansible_collections.qi.convergence.plugins.module_utils.module_args import CONTAINER_IMAGE
-
-display = Display()
 
 try:
     from ansible_collections.qi.convergence.plugins.plugin_utils.build_all import build_all
@@ -33,9 +31,6 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="the docker Python SDK is required on the controller: %s" % IMPORT_ERROR)
             return result
 
-        def progress(line):
-            # stderr: stdout belongs to the callback (a JSON callback's output must stay parseable).
-            display.display("    %s" % line, stderr=True)
         try:
             result.update(build_all(p, check_mode=bool(self._task.check_mode), progress=progress))
         except QiError as e:

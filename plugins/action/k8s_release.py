@@ -10,12 +10,10 @@ __metaclass__ = type
 import traceback
 
 from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.plugin_utils.progress import progress
 from ansible_collections.qi.convergence.plugins.module_utils.module_args import K8S_RELEASE
 from ansible_collections.qi.convergence.plugins.module_utils.release_task import deploy
-
-display = Display()
 
 
 class ActionModule(ActionBase):
@@ -26,13 +24,6 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         _validation, p = self.validate_argument_spec(**K8S_RELEASE)
 
-        def progress(line):
-            # stderr: stdout belongs to the callback (a JSON callback's output must stay parseable). A terminal that
-            # went away (a killed run) must not stop the rollback that follows.
-            try:
-                display.display("    %s" % line, stderr=True)
-            except (IOError, OSError):
-                pass
         try:
             out, error = deploy(p, check_mode=bool(self._task.check_mode), want_diff=bool(self._task.diff),
                                 progress=progress)

@@ -140,7 +140,6 @@ def _in_cluster():
 def _direct(p):
     """host (K8S_AUTH_HOST) given: no kubeconfig at all, as in kubernetes.core."""
     headers = {"Authorization": "Bearer " + p["api_key"]} if p.get("api_key") else {}
-    headers.update(_impersonation(p.get("impersonate_user"), p.get("impersonate_groups")))
     verify = p.get("validate_certs")
     ctx = tls_context(p.get("ca_cert"), True if verify is None else verify, p.get("client_cert"), p.get("client_key"))
     return Settings(p["host"], ctx, headers, _proxy_for(p["host"], p.get("proxy"), p.get("no_proxy")))

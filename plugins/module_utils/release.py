@@ -17,7 +17,7 @@ import datetime
 import gzip
 import json
 
-from ansible_collections.qi.convergence.plugins.module_utils.drift import drifted, live_signatures, object_hash, trackable
+from ansible_collections.qi.convergence.plugins.module_utils.drift import drifted, live_signatures, object_hash, object_key, trackable
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError, applied_stamp, comparable
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import INITIAL_REPLICAS
@@ -38,8 +38,7 @@ PART_SIZE = 700 * 1024
 
 
 def key(obj):
-    m = obj["metadata"]
-    return "%s|%s|%s|%s" % (obj["apiVersion"], obj["kind"], m.get("namespace") or "", m["name"])
+    return object_key(obj["apiVersion"], obj["kind"], obj["metadata"])
 
 
 def label(obj):

@@ -94,3 +94,14 @@ def app_copy(tmp_path):
         shutil.copytree(os.path.join(EXAMPLES, name), dest)
         return dest
     return copy
+
+
+def failing_hello(app_copy, name, code):
+    """nodejs-hello renamed to name, its QI test command failing with exit code `code`."""
+    app = app_copy("nodejs-hello", name)
+    qi = app / ".qi.yml"
+    qi.write_text(qi.read_text().replace("app_name: nodejs-hello", "app_name: " + name)
+                  .replace("  - npm test", "  - QI_FAIL_TEST=%d npm test" % code))
+    server = app / "server.js"
+    server.write_text(server.read_text().replace("NODEJS_HELLO_TCP_PORT", name.upper().replace("-", "_") + "_TCP_PORT"))
+    return app

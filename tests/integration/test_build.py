@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import docker
 import pytest
 
-from conftest import EXAMPLES, STATE, playbook
+from conftest import failing_hello, EXAMPLES, STATE, playbook
 
 BUILD_TASK = "Build, test and push the images of"
 
@@ -239,12 +239,7 @@ def test_a_qi_yml_only_app_in_the_real_flat_shape_builds_and_tests(engine, tmp_p
 
 
 def test_a_failing_qi_command_fails_the_build_and_pushes_nothing(engine, app_copy):
-    app = app_copy("nodejs-hello", "failing-hello")
-    qi = app / ".qi.yml"
-    qi.write_text(qi.read_text().replace("app_name: nodejs-hello", "app_name: failing-hello")
-                  .replace("  - npm test", "  - QI_FAIL_TEST=4343 npm test"))
-    server = app / "server.js"
-    server.write_text(server.read_text().replace("NODEJS_HELLO_TCP_PORT", "FAILING_HELLO_TCP_PORT"))
+    app = failing_hello(app_copy, "failing-hello", 4343)
     junit = app.parent / "junit"
     res = build(str(app), "-e", "qi_junit_dir=%s" % junit, check=False)
     assert res.rc != 0

@@ -9,7 +9,7 @@ import docker
 import pytest
 import yaml
 
-from conftest import EXAMPLES, KUBECONFIG, kube_json, kubectl, playbook
+from conftest import failing_hello, EXAMPLES, KUBECONFIG, kube_json, kubectl, playbook
 
 pytestmark = pytest.mark.cluster
 # app name: (example folder, node port, text of the reply)
@@ -216,12 +216,7 @@ def test_a_library_of_an_apps_file_is_not_deployed(sites):
 
 
 def test_a_failing_qi_command_deploys_nothing(sites, app_copy):
-    app = app_copy("nodejs-hello", "failing-site")
-    qi = app / ".qi.yml"
-    qi.write_text(qi.read_text().replace("app_name: nodejs-hello", "app_name: failing-site")
-                  .replace("  - npm test", "  - QI_FAIL_TEST=77 npm test"))
-    server = app / "server.js"
-    server.write_text(server.read_text().replace("NODEJS_HELLO_TCP_PORT", "FAILING_SITE_TCP_PORT"))
+    app = failing_hello(app_copy, "failing-site", 77)
     res = playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, check=False)
     assert res.rc != 0 and "QI_FAIL_TEST=77 npm test" in res.failure()
     assert res.results(ROLLOUT) == []
