@@ -39,7 +39,8 @@ from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import
 from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
 
-BUILD_FORMAT = 2
+BUILD_FORMAT = 3
+ROLES_LABEL = "io.qi-convergence.roles"
 BASE_CONTENT_LABEL = "io.qi-convergence.base-content"
 SUDOERS = "/etc/sudoers.d/qi-build"
 CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /var/cache/apt/*.bin "
@@ -320,6 +321,8 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
         pushed_digest = _registry_digest(client, ref, auth)
     if pushed_digest or (existing is not None and existing.labels.get(FINGERPRINT_LABEL) == fp):
         result.update(cache_hit=True, cache="registry" if pushed_digest else "local")
+        if not pushed_digest:
+            result["roles"] = json.loads(existing.labels.get(ROLES_LABEL) or "[]")
         result["tests"] = {"results": [{"command": c, "rc": 0, "output": "", "cached": True} for c in spec["tests"]],
                            "reports": [], "cached": True}
         if pushed_digest:
@@ -446,6 +449,8 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
         created = datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"
         conf = commit_config(spec, uid, gid, fp, created, base_env, params.get("revision"), params.get("version"),
                              result.get("node_version"))
+        # A later cache hit reports the same role resolution as this build.
+        conf["Labels"][ROLES_LABEL] = json.dumps(report, sort_keys=True)
         container.commit(repository=repo, tag=tag, conf=conf)
     except docker_errors() as e:
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
