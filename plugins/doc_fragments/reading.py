@@ -7,7 +7,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The options that shape how an app folder is read, shared by app_spec and container_image.
+    # The options that shape how an app folder is read, shared by app_spec, container_image and k8s_release.
     DOCUMENTATION = r"""
 options:
   collections_path:

@@ -13,7 +13,6 @@ failed test tags and pushes nothing.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
 import io
 import json
 import os
@@ -38,14 +37,21 @@ from ansible_collections.qi.convergence.plugins.module_utils.image_config import
 from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_dir
 from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
+from ansible_collections.qi.convergence.plugins.module_utils.reproducible_image import (
+    make_reproducible, rfc3339, shadow_clamp_command, source_date_epoch)
 
-BUILD_FORMAT = 3
+BUILD_FORMAT = 4
 ROLES_LABEL = "io.qi-convergence.roles"
 BASE_CONTENT_LABEL = "io.qi-convergence.base-content"
 SUDOERS = "/etc/sudoers.d/qi-build"
-CLEANUP = ("rm -rf /root/.ansible /tmp/ansible* /tmp/qi-* /var/lib/apt/lists/* /var/cache/apt/*.bin "
+BUILD_START = "/tmp/.qi-build-start"
+# What a build leaves that no image needs, and what differs on every build (temporary files under names with
+# process IDs, ldconfig's cache of inode numbers): the same inputs must give the same files.
+CLEANUP = ("rm -rf /root/.ansible /var/lib/apt/lists/* /var/cache/apt/*.bin "
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
-           "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn %s %s %s" % (SUDOERS, NPMRC, CA_FILE))
+           "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn /var/cache/ldconfig/aux-cache %s %s %s && "
+           "find /tmp /var/tmp -mindepth 1 -maxdepth 1 -newer %s -exec rm -rf {} + && rm -f %s"
+           % (SUDOERS, NPMRC, CA_FILE, BUILD_START, BUILD_START))
 HOST_LOCAL_VARS = ("nodejs_app_controller_python",)
 SETUP_ENV = {"npm_config_cache": "/tmp/qi-npm-cache", "YARN_CACHE_FOLDER": "/tmp/qi-yarn-cache"}
 
@@ -264,6 +270,19 @@ def _push(client, repo, tag, auth):
     return digest
 
 
+def portable_roles(report, app_dir):
+    """The role resolution without the building machine's folders (pure): a role folder inside the app folder
+    relative to it, any other by its name."""
+    out = []
+    for r in report:
+        source = r["source"]
+        if os.path.isabs(source):
+            inside = os.path.relpath(source, app_dir)
+            source = inside if not inside.startswith("..") else os.path.basename(source.rstrip("/"))
+        out.append(dict(r, source=source))
+    return out
+
+
 def _extra_vars(spec, params):
     extra = dict(spec["build"]["overrides"])
     extra.update(params["overrides"] or {})
@@ -342,7 +361,8 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
         if spec["tests"]:
             _say(progress, "%s: testing the image: %s" % (spec["name"], "; ".join(spec["tests"])))
         try:
-            result["tests"] = run_tests(client, ref, spec, params["log_dir"], params.get("test_timeout") or 1800)
+            result["tests"] = run_tests(client, ref, spec, params["log_dir"], params.get("test_timeout") or 1800,
+                                        network=params.get("network") or "")
         except QiError as e:
             # A failed test leaves no image behind under the fingerprint, so the next run tests again.
             try:
@@ -371,6 +391,8 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
 
 def _prepare(container, spec, settings, bundle):
     dest = spec["source"]["dest"]
+    # What the build adds to /tmp is newer than this, and is removed before the commit.
+    _exec(container, "touch %s" % BUILD_START, what="marking the start of the build")
     _exec(container, "mkdir -p %s" % _quote(os.path.dirname(dest) or "/"), what="creating the source folder")
     if not container.put_archive("/", _source_tar(spec["source"]["dir"], dest)):
         raise QiError("copying the source into the build container failed")
@@ -412,7 +434,8 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
     workdir = tempfile.mkdtemp(prefix="qi-roles-")
     try:
         # Known by its name prefix, not a label: docker commit would copy a label into the app's image.
-        container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True)
+        container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True,
+                                          **({"network_mode": params["network"]} if params.get("network") else {}))
         # Read once per build (it runs npm on the controller), never on a cache hit.
         settings, bundle = host_settings()
         npm_env = environment(settings)
@@ -438,7 +461,8 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
                 _run_setup(container, spec, npm_env, log, progress)
             version = _exec(container, "command -v node >/dev/null && node --version || true", what="node --version")
         result["node_version"] = version.lstrip("v") or None
-        _exec(container, CLEANUP, what="clean-up")
+        epoch = source_date_epoch(spec["source"]["dir"])
+        _exec(container, CLEANUP + " && " + shadow_clamp_command(epoch), what="clean-up")
         user = spec["run"]["user"]
         ids = _exec(container, "id -u %s && id -g %s" % (_quote(user), _quote(user)),
                     what="looking up the run user '%s' (the provisioning must create it)" % user).split()
@@ -446,12 +470,14 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
         if uid == 0:
             raise QiError("the run user '%s' is root; images must run as a non-root user" % user)
         base_env = dict(e.split("=", 1) for e in base_image.attrs["Config"].get("Env") or [] if "=" in e)
-        created = datetime.datetime.utcnow().replace(microsecond=0).isoformat() + "Z"
-        conf = commit_config(spec, uid, gid, fp, created, base_env, params.get("revision"), params.get("version"),
+        conf = commit_config(spec, uid, gid, fp, rfc3339(epoch), base_env, params.get("revision"), params.get("version"),
                              result.get("node_version"))
         # A later cache hit reports the same role resolution as this build.
-        conf["Labels"][ROLES_LABEL] = json.dumps(report, sort_keys=True)
-        container.commit(repository=repo, tag=tag, conf=conf)
+        conf["Labels"][ROLES_LABEL] = json.dumps(portable_roles(report, spec["app_dir"]), sort_keys=True)
+        committed = container.commit(conf=conf)
+        _say(progress, "%s: making the image reproducible (times clamped to %s)" % (spec["name"], rfc3339(epoch)))
+        make_reproducible(client, committed, "%s:%s" % (repo, tag), epoch,
+                          "qi.convergence: %s provisioned by its playbook" % spec["name"])
     except docker_errors() as e:
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
     finally:

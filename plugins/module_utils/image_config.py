@@ -50,9 +50,11 @@ def labels(spec, fingerprint, created, revision=None, version=None, node_version
         "org.opencontainers.image.title": spec["name"],
         "org.opencontainers.image.version": version or fingerprint[:12],
         "org.opencontainers.image.created": created,
-        "org.opencontainers.image.source": git.get("repo") or spec["app_dir"],
         FINGERPRINT_LABEL: fingerprint,
     }
+    # Only a repository: a folder of the building machine would make the image differ from machine to machine.
+    if git.get("repo"):
+        out["org.opencontainers.image.source"] = git["repo"]
     if git.get("branch"):
         out["org.opencontainers.image.ref.name"] = git["branch"]
     if node_version:

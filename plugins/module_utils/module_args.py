@@ -42,6 +42,7 @@ CONTAINER_IMAGE = dict(
         test_timeout=dict(type="int", default=1800),
         log_dir=dict(type="path", required=True),
         docker_host=dict(type="str"),
+        network=dict(type="str", default=""),
         revision=dict(type="str"),
         version=dict(type="str"),
         **_READ
@@ -78,8 +79,12 @@ K8S_RELEASE = dict(
         history=dict(type="int", default=10),
         rollback_on_failure=dict(type="bool", default=True),
         pull_retries=dict(type="int", default=3),
+        app_dirs=dict(type="list", elements="path"),
+        env_secret_values=dict(type="list", elements="str", no_log=True),
+        **_READ
     ))),
     mutually_exclusive=[("objects", "spec"), ("releases", "spec"), ("releases", "objects"), ("releases", "release"),
-                        ("specs", "spec"), ("specs", "objects"), ("specs", "release")],
-    required_one_of=[("release", "spec", "releases", "specs")],
+                        ("specs", "spec"), ("specs", "objects"), ("specs", "release"), ("app_dirs", "spec"),
+                        ("app_dirs", "specs"), ("app_dirs", "objects"), ("app_dirs", "releases")],
+    required_one_of=[("release", "spec", "releases", "specs", "app_dirs")],
 )

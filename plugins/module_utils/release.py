@@ -248,6 +248,19 @@ def _url(svc, public_host):
     return "http://%s.%s.svc:%d/" % (svc["name"], svc["namespace"], svc["port"])
 
 
+# Apply order: what pods mount, reference or are isolated by exists before the workloads; what points at a
+# workload (autoscaler, disruption budget, ingress) comes after it. Within a phase, objects go concurrently.
+_PHASES = {"ServiceAccount": 0, "Secret": 0, "ConfigMap": 0, "PersistentVolumeClaim": 0, "Role": 0,
+           "RoleBinding": 0, "NetworkPolicy": 0, "HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2,
+           "Ingress": 2}
+
+
+def apply_phases(objects):
+    """Indexes of objects grouped by apply phase, in order (pure)."""
+    ranks = [_PHASES.get(o.get("kind"), 1) for o in objects]
+    return [[i for i, r in enumerate(ranks) if r == rank] for rank in sorted(set(ranks))]
+
+
 def _apply_all(kube, releases, dry_run, want_diff, namespace_missing=False):
     """Apply every object of every release concurrently; note per object whether the server changed it.
 
@@ -267,11 +280,17 @@ def _apply_all(kube, releases, dry_run, want_diff, namespace_missing=False):
     if not dry_run:
         for rel in releases:
             _hand_over_replicas(kube, rel)
-    responses = pmap(lambda pair: _attempt(kube.apply, pair[1], dry_run=dry_run), pairs)
+    responses = [None] * len(pairs)
+    for phase in apply_phases([pair[1] for pair in pairs]):
+        for i, response in zip(phase, pmap(lambda i: _attempt(kube.apply, pairs[i][1], dry_run=dry_run), phase)):
+            responses[i] = response
+        if any(isinstance(responses[i], Exception) for i in phase):
+            break
     refused = [(pair, r) for pair, r in zip(pairs, responses) if isinstance(r, Exception)]
     if refused:
         if not dry_run:
-            _undo_applies(kube, [pair for pair, r in zip(pairs, responses) if not isinstance(r, Exception)])
+            _undo_applies(kube, [pair for pair, r in zip(pairs, responses)
+                                 if r is not None and not isinstance(r, Exception)])
         raise QiError("%s%s" % (refused[0][1], "" if dry_run else
                                 "\nNothing of this run was left applied: the objects applied before the refusal "
                                 "were put back as they were."))

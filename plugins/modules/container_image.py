@@ -29,6 +29,13 @@ description:
   - Roles of a legacy playbook are found where Ansible looks (O(roles_path), then the app's own
     C(provisioning/roles)), else installed with C(ansible-galaxy) from C(requirements.yml) into the state dir
     when reachable, else taken from the substitution map (O(role_map)); the C(roles) of each of RV(builds) says which.
+  - The image is reproducible - the same inputs and base image give the same image ID on any engine (and the
+    same registry digest from engines of the same version). Every time in the app's layer is clamped to
+    C(SOURCE_DATE_EPOCH), else to the last commit of the app folder, else to 1970 (also the C(created) time and
+    label); the config keeps no trace of the build container; temporary files the build left, ldconfig's cache
+    and the password-change day C(useradd) wrote are normalised before the commit.
+  - Before building, the fingerprint's tag is looked up in O(registry) (a fresh CI runner with a warm registry
+    neither builds nor pushes, and deploys the digest already there).
   - After the commit, the app's QI test commands (C(commands)/C(test_cmds)) run in a throwaway container of the
     image; a failure fails the module naming the command, its exit code and its last output lines, and
     the image is neither kept under its fingerprint nor pushed.
@@ -106,6 +113,13 @@ options:
     description: Seconds the test commands of one app may take.
     type: int
     default: 1800
+  network:
+    description:
+      - The network of the build container, as C(docker run --network) takes it (for example C(host) on a CI
+        runner whose engine has no bridge); the engine's default when empty.
+      - It shapes no file of the image, so it is not part of the fingerprint.
+    type: str
+    default: ''
   revision:
     description: Source revision recorded in the C(org.opencontainers.image.revision) label.
     type: str

@@ -32,6 +32,7 @@ description:
   - Nothing changed means no write at all and C(changed=false).
 extends_documentation_fragment:
   - qi.convergence.kube_auth
+  - qi.convergence.reading
   - qi.convergence.render
 author:
   - qi.convergence developers (@qi-convergence)
@@ -107,6 +108,20 @@ options:
       - Each gets its image from O(images) by app name, else O(image), else the image its release runs now.
     type: list
     elements: dict
+  app_dirs:
+    description:
+      - Application folders to read and roll out in this same call, instead of O(spec) or O(specs) - the playbook
+        passes paths, not every spec through its templating. Every service of every folder is a release named
+        after the app (with one folder, O(release) names it); libraries are reported in RV(not_deployed).
+      - Each service whose app uses the legacy C(secrets) role gets its Secret from O(env_secret_values), else from
+        the C(secrets_env_vars) of its C(provisioning/secrets.yml) (Vault-encrypted files are decrypted).
+    type: list
+    elements: path
+  env_secret_values:
+    description: The legacy secrets role's C(secrets_env_vars) (C(NAME=value) strings) from the inventory, for
+      O(app_dirs); when omitted each app's C(provisioning/secrets.yml) is read.
+    type: list
+    elements: str
   images:
     description: Images by app name, for O(specs) (for example what M(qi.convergence.container_image) built).
     type: dict
@@ -170,6 +185,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+not_deployed:
+  description: The apps of O(app_dirs) that are not services (libraries), with C(name) and C(why).
+  returned: always
+  type: list
+  elements: dict
+urls:
+  description: Where each release answers, by release name.
+  returned: always
+  type: dict
+summary:
+  description: One line per release (revision and where it answers) and per app not deployed.
+  returned: always
+  type: list
+  elements: str
 releases:
   description: One result per release - C(release), C(changed), C(revision), C(image), C(applied), C(pruned),
     C(service), C(url) (where it answers), and C(failed) with C(msg) for a release whose rollout failed and was

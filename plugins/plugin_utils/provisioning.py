@@ -58,6 +58,19 @@ def choose_playbook(app_dir, prov_dir, explicit=None):
     return None
 
 
+# Role defaults files are the same for every app a run reads: parsed once (Ansible's parse is the cost), by
+# path and stat; each app gets its own containers (scalars are immutable), so no spec shares a list with another.
+_ROLE_DEFAULTS = {}
+
+
+def _containers_copied(value):
+    if isinstance(value, dict):
+        return dict((k, _containers_copied(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_containers_copied(v) for v in value]
+    return value
+
+
 class _Reader:
     def __init__(self, app_dir, role_defaults):
         self.loader = DataLoader()
@@ -69,11 +82,19 @@ class _Reader:
     def load(self, path):
         try:
             try:
-                return self.loader.load_from_file(path, trusted_as_template=True)
+                # Each file is read once per app: no cache, so nothing is deep-copied out of it.
+                return self.loader.load_from_file(path, cache="none", unsafe=True, trusted_as_template=True)
             except TypeError:  # ansible-core before 2.19 trusts every loaded string
                 return self.loader.load_from_file(path)
         except AnsibleError as e:
             raise QiError("cannot be read by Ansible: %s" % str(e).splitlines()[0], path=_rel(self.app_dir, path))
+
+    def load_role_defaults(self, path):
+        st = os.stat(path)
+        key = (os.path.realpath(path), st.st_mtime_ns, st.st_size)
+        if key not in _ROLE_DEFAULTS:
+            _ROLE_DEFAULTS[key] = self.load(path) or {}
+        return _containers_copied(_ROLE_DEFAULTS[key])
 
     def collect(self, playbook):
         real = os.path.realpath(playbook)
@@ -131,7 +152,7 @@ class _Reader:
             for role in play_roles:
                 defaults = self.role_defaults(role)
                 if defaults:
-                    data = self.load(defaults) or {}
+                    data = self.load_role_defaults(defaults)
                     layer.update(data)
                     layer_origin.update(dict.fromkeys(data, defaults))
             play_vars = play.get("vars") or {}

@@ -63,8 +63,8 @@ class PlaybookRun:
         return ""
 
 
-def playbook(*args, check=True, inventory="inventories/local/hosts.yml", timeout=900):
-    env = dict(ENV, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+def playbook(*args, check=True, inventory="inventories/local/hosts.yml", timeout=900, env=None):
+    env = dict(ENV, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", **(env or {}))
     proc = run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", inventory] + list(args),
                check=False, env=env, timeout=timeout)
     result = PlaybookRun(proc)

@@ -211,8 +211,8 @@ def test_rendered_manifests_pass_server_validation(sites, inventory, name):
 
 def test_a_library_of_an_apps_file_is_not_deployed(sites):
     assert kubectl("-n", "default", "get", "deployment", "text-utils", check=False).returncode != 0
-    said = sites["greeter"][0].results("Say which apps are libraries")[0]
-    assert "text-utils" in str(said) and "not deployed" in str(said)
+    said = sites["greeter"][0].results(ROLLOUT)[0]["not_deployed"]
+    assert [a["name"] for a in said] == ["text-utils"] and "not deployed" in said[0]["why"]
 
 
 def test_a_failing_qi_command_deploys_nothing(sites, app_copy):

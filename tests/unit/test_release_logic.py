@@ -208,3 +208,21 @@ def test_a_deleted_or_hand_edited_object_is_drift_repaired_and_reported():
     assert result["drifted"] == ["Service/web changed outside this release"]
     result, errors = roll(kube, "v1", objects=labelled("v1"))
     assert "drifted" not in result and not result["changed"]
+
+
+def test_what_pods_need_is_applied_before_the_workloads_and_what_points_at_them_after():
+    kube = FakeKube()
+    extra = [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta("web"), "spec": {}},
+             {"apiVersion": "v1", "kind": "Secret", "metadata": meta("web-env"), "data": {}}]
+    roll(kube, "v1", objects=extra + objects("v1"))
+    applied = [kind for call, kind, _name in kube.calls if call == "apply" and kind != "Lease"]
+    kinds = [k for k in applied if k in ("PodDisruptionBudget", "Secret", "ConfigMap", "Service", "Deployment")]
+    assert set(kinds[:2]) == {"Secret", "ConfigMap"} and set(kinds[2:4]) == {"Service", "Deployment"}
+    assert kinds[4] == "PodDisruptionBudget"
+
+
+def test_a_refusal_stops_the_later_phases():
+    kube = FakeKube(refuse={"web-config"})
+    with pytest.raises(QiError):
+        roll(kube, "v1")
+    assert not [c for c in kube.calls if c[0] == "apply" and c[1] in ("Deployment", "Service")]

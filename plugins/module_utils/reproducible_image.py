@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The same inputs give the same image, byte for byte, on any engine.
+
+`docker commit` stamps the time into the config (created, history, the container's ID) and the layer keeps the
+build's file times. Here the committed image's own layer is rewritten with every time clamped to the source's date
+(SOURCE_DATE_EPOCH, else the app folder's last commit, else 1970), and its config without what names the build
+container; the result is loaded back under the tag. The base layers are not touched: the same base image and the
+same inputs give the same image ID, and the same registry digest from engines of the same version.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tarfile
+import tempfile
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+
+# Times a tar member may carry besides its mtime: they differ on every build and nothing needs them.
+_PAX_TIMES = ("atime", "ctime", "mtime")
+_CHUNK = 1 << 20
+
+
+def source_date_epoch(app_dir, environ=None):
+    """SOURCE_DATE_EPOCH when set, else the time of the last commit touching app_dir, else 0."""
+    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH")
+    if value not in (None, ""):
+        try:
+            return int(value)
+        except ValueError:
+            raise QiError("SOURCE_DATE_EPOCH must be a number of seconds since 1970, got %r" % value)
+    try:
+        res = subprocess.run(["git", "log", "-1", "--format=%ct", "--", "."], cwd=app_dir, capture_output=True,
+                             text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    out = res.stdout.strip()
+    return int(out) if res.returncode == 0 and out.isdigit() else 0
+
+
+def rfc3339(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shadow_clamp_command(epoch):
+    """Shell: clamp the 'last password change' day of /etc/shadow (useradd writes today's) to the epoch's day."""
+    days = epoch // 86400
+    return ("for f in /etc/shadow /etc/shadow-; do [ -f \"$f\" ] || continue; "
+            "awk -F: -v OFS=: -v d=%d '$3 != \"\" && $3 > d {$3 = d} 1' \"$f\" > \"$f.qi\" "
+            "&& { cmp -s \"$f.qi\" \"$f\" || cat \"$f.qi\" > \"$f\"; }; rm -f \"$f.qi\"; done" % days)
+
+
+class _Hashing:
+    def __init__(self, raw):
+        self.raw, self.sha = raw, hashlib.sha256()
+
+    def write(self, data):
+        self.sha.update(data)
+        return self.raw.write(data)
+
+
+def normalise_layer(src, dst, epoch):
+    """Copy the layer tar src (a file object) to dst (a file object) with every time clamped to epoch; return
+    its sha256 (the layer's diff ID). Members keep their order (the engine writes them sorted), owners, modes,
+    links and extended attributes."""
+    out = _Hashing(dst)
+    with tarfile.open(fileobj=src, mode="r|") as reader:
+        with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as writer:
+            for member in reader:
+                member.mtime = min(int(member.mtime), epoch)
+                member.pax_headers = dict((k, v) for k, v in member.pax_headers.items() if k not in _PAX_TIMES)
+                writer.addfile(member, reader.extractfile(member) if member.isreg() else None)
+    return out.sha.hexdigest()
+
+
+def normalise_config(config, diff_id, epoch, created_by):
+    """The committed image's config without what names the build container or the time of the build (pure)."""
+    when = rfc3339(epoch)
+    out = dict((k, v) for k, v in config.items() if k not in ("container", "container_config", "docker_version"))
+    out["created"] = when
+    history = [dict(h) for h in config.get("history") or []]
+    if history:
+        history[-1] = dict({"created": when, "created_by": created_by},
+                           **({"empty_layer": True} if history[-1].get("empty_layer") else {}))
+    out["history"] = history
+    if diff_id:
+        rootfs = dict(config["rootfs"])
+        rootfs["diff_ids"] = list(rootfs["diff_ids"][:-1]) + ["sha256:" + diff_id]
+        out["rootfs"] = rootfs
+    inner = dict(out.get("config") or {})
+    inner.update(Hostname="", Domainname="", Image="")
+    out["config"] = inner
+    return out
+
+
+def _tar_add(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def make_reproducible(client, image, ref, epoch, created_by):
+    """Rewrite the committed image (its own layer and its config) and load the result as ref; return its ID.
+    The committed image is removed."""
+    with tempfile.TemporaryDirectory(prefix="qi-reproducible-") as work:
+        saved = os.path.join(work, "saved.tar")
+        with open(saved, "wb") as f:
+            for chunk in image.save(chunk_size=_CHUNK, named=False):
+                f.write(chunk)
+        layer = os.path.join(work, "layer.tar")
+        diff_id = None
+        with tarfile.open(saved) as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))[0]
+            config = json.load(tar.extractfile(manifest["Config"]))
+            # A commit without a change adds no layer (an empty_layer history entry): only the config is redone.
+            if not (config.get("history") or [{}])[-1].get("empty_layer"):
+                with open(layer, "wb") as dst:
+                    diff_id = normalise_layer(tar.extractfile(manifest["Layers"][-1]), dst, epoch)
+        os.remove(saved)
+        config_bytes = json.dumps(normalise_config(config, diff_id, epoch, created_by), sort_keys=True,
+                                  separators=(",", ":")).encode("utf-8")
+        image_id = hashlib.sha256(config_bytes).hexdigest()
+        # The base layers are in the engine already: the load finds them by chain ID and needs no file for them.
+        layers = list(manifest["Layers"][:-1]) + ["%s/layer.tar" % diff_id] if diff_id else list(manifest["Layers"])
+        bundle = os.path.join(work, "load.tar")
+        with tarfile.open(bundle, "w") as tar:
+            _tar_add(tar, "%s.json" % image_id, config_bytes)
+            _tar_add(tar, "manifest.json", json.dumps(
+                [{"Config": "%s.json" % image_id, "RepoTags": [ref], "Layers": layers}]).encode("utf-8"))
+            if diff_id:
+                tar.add(layer, arcname=layers[-1])
+                os.remove(layer)
+        with open(bundle, "rb") as f:
+            client.images.load(f)
+    if image.id != "sha256:" + image_id:
+        client.images.remove(image.id, force=True)
+    return "sha256:" + image_id

@@ -1,0 +1,99 @@
+"""The same inputs give the same image, byte for byte: on this engine after its image is gone, and on a second
+Docker engine of this machine (its own data root, socket and containerd; no bridge, so its build container uses
+the host's network), pushed to the registry under another name with the same digest."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+import docker
+import pytest
+
+from conftest import playbook
+
+BUILD_TASK = "Build, test and push the images of"
+BASE = "qi-convergence/debian:12"
+EPOCH = 1700000000  # 2023-11-14T22:13:20Z
+
+
+def build(app_dir, *extra, env=None):
+    res = playbook("playbooks/build.yml", "-e", "app_dir=%s" % app_dir, *extra, env=env)
+    return res.results(BUILD_TASK)[0]["builds"][0]
+
+
+@pytest.fixture(scope="module")
+def second_engine():
+    root = tempfile.mkdtemp(prefix="qi-engine2-")
+    sock = "unix://%s/docker.sock" % root
+    log = open(os.path.join(root, "dockerd.log"), "w")
+    proc = subprocess.Popen([shutil.which("dockerd"), "--data-root", root + "/data", "--exec-root", root + "/exec",
+                             "--pidfile", root + "/docker.pid", "-H", sock, "--bridge=none", "--iptables=false",
+                             "--ip-masq=false"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    client = docker.DockerClient(base_url=sock, timeout=600)
+    try:
+        for attempt in range(120):
+            try:
+                client.ping()
+                break
+            except Exception:
+                assert proc.poll() is None, open(os.path.join(root, "dockerd.log")).read()[-2000:]
+                time.sleep(0.5)
+        # The same base image on both engines: what it is made of is an input like any other.
+        saved = os.path.join(root, "base.tar")
+        with open(saved, "wb") as f:
+            for chunk in docker.from_env().images.get(BASE).save(named=True):
+                f.write(chunk)
+        with open(saved, "rb") as f:
+            client.images.load(f)
+        os.remove(saved)
+        yield client, sock
+    finally:
+        client.close()
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_app(app_copy):
+    """nodejs-hello with a greeting no earlier run built, so no engine or registry has its image."""
+    app = app_copy("nodejs-hello", "twin-hello")
+    vars_file = app / "provisioning" / "vars.yml"
+    vars_file.write_text(vars_file.read_text().replace("Hello from provisioning", "Hello %s" % uuid.uuid4().hex))
+    return app
+
+
+def test_a_rebuild_gives_the_same_image_with_times_from_the_source_date(fresh_app):
+    engine = docker.from_env()
+    env = {"SOURCE_DATE_EPOCH": str(EPOCH)}
+    first = build(fresh_app, "-e", "app_image_push=false", env=env)
+    image = engine.images.get(first["image"])
+    engine.images.remove(first["image"], force=True)
+    again = build(fresh_app, "-e", "app_image_push=false", env=env)
+    assert first["cache_hit"] is False and again["cache_hit"] is False
+    assert engine.images.get(again["image"]).id == image.id
+    assert image.attrs["Created"].startswith("2023-11-14T22:13:20")
+    assert image.labels["org.opencontainers.image.created"] == "2023-11-14T22:13:20Z"
+    # What the build wrote (the base image's own files keep their times).
+    newer = engine.containers.run(image.id, ["sh", "-c", "find /opt/nodejs-hello /usr/local/bin /usr/local/lib "
+                                             "-newermt @%d | head -5" % EPOCH], user="root", remove=True)
+    assert newer.decode().strip() == ""
+    engine.images.remove(image.id, force=True)
+
+
+def test_two_engines_build_the_same_image_and_push_the_same_digest(second_engine, fresh_app):
+    client, sock = second_engine
+    here = build(fresh_app, "-e", "app_image_registry=127.0.0.1:5000/engine-one")
+    there = build(fresh_app, "-e", "app_image_registry=127.0.0.1:5000/engine-two", "-e", "app_image_network=host",
+                  env={"DOCKER_HOST": sock})
+    assert here["cache_hit"] is False and there["cache_hit"] is False and here["pushed"] and there["pushed"]
+    assert here["fingerprint"] == there["fingerprint"]
+    assert docker.from_env().images.get(here["image_tag"]).id == client.images.get(there["image_tag"]).id
+    assert here["digest"] == there["digest"]
