@@ -28,9 +28,12 @@ from ansible_collections.qi.convergence.plugins.module_utils.manifests import re
 from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "examples", "nodejs-hello")
-ENVIRONMENT = {"replicas": 1, "service_type": "ClusterIP", "pdb": True, "network_policy": True}
+# Small requests, so that 60 apps (and the previous way's pods still going) fit the one node's 2 CPUs.
+RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+ENVIRONMENT = {"replicas": 1, "service_type": "ClusterIP", "pdb": True, "network_policy": True,
+               "resources": RESOURCES}
 EXTRA = {"app_deploy_replicas": 1, "app_deploy_service_type": "ClusterIP", "app_deploy_node_ports": {},
-         "app_deploy_pdb": True, "app_deploy_network_policy": True}
+         "app_deploy_pdb": True, "app_deploy_network_policy": True, "app_deploy_resources": RESOURCES}
 ALL_WAYS = ["ours", "kubectl", "core-one-task", "core-per-object"]
 
 
