@@ -23,7 +23,7 @@ def test_services_are_released_and_libraries_said():
 
 
 def test_one_folder_with_a_release_name_is_one_named_release():
-    p, _ = from_app_dirs(options([os.path.join(EXAMPLES, "nodejs-hello")], release="hello-canary"), DataLoader(), [])
+    p = from_app_dirs(options([os.path.join(EXAMPLES, "nodejs-hello")], release="hello-canary"), DataLoader(), [])[0]
     assert p["release"] == "hello-canary" and p["spec"]["name"] == "nodejs-hello" and p["specs"] is None
 
 
@@ -35,13 +35,13 @@ def test_no_folder_is_a_clear_error():
 def test_legacy_secrets_from_the_inventory_else_the_apps_secrets_file(tmp_path):
     app = tmp_path / "legacy-secrets"
     shutil.copytree(os.path.join(EXAMPLES, "legacy-secrets"), app)
-    p, _ = from_app_dirs(options([str(app)]), DataLoader(), [])
+    p = from_app_dirs(options([str(app)]), DataLoader(), [])[0]
     name = p["specs"][0]["deploy"]["env_secret"]["name"]
     assert p["secrets"] == {name: []}
     (app / "provisioning" / "secrets.yml").write_text("secrets_env_vars:\n  - GPII_OAUTH2_AUTH_CLIENT_ID=from-file\n")
-    p, _ = from_app_dirs(options([str(app)]), DataLoader(), [])
+    p = from_app_dirs(options([str(app)]), DataLoader(), [])[0]
     assert p["secrets"][name] == ["GPII_OAUTH2_AUTH_CLIENT_ID=from-file"]
-    p, _ = from_app_dirs(options([str(app)], env_secret_values=["A=from-inventory"]), DataLoader(), [])
+    p = from_app_dirs(options([str(app)], env_secret_values=["A=from-inventory"]), DataLoader(), [])[0]
     assert p["secrets"][name] == ["A=from-inventory"]
     (app / "provisioning" / "secrets.yml").write_text("secrets_env_vars: A=not-a-list\n")
     with pytest.raises(QiError, match="expected a list of NAME=value strings") as e:
