@@ -4,7 +4,9 @@
 - ours, warm: the same again (cache hit), as ansible-playbook wall time and as the library call alone;
 - ours, fresh runner with a warm registry: the local image removed, the registry kept (found there, not rebuilt);
 - legacy: the GPII way, a Dockerfile that installs Ansible into the image and runs the same playbook with
-  --tags install,configure, built with `docker build`, cold (--no-cache) and warm (layer cache).
+  --tags install,configure, built with `docker build`, cold (--no-cache) and warm (layer cache); it gets npm from
+  Debian (the Node.js role fetches the exact Node.js build through npm on the machine that runs Ansible, here the
+  image itself) and the same stand-ins for the legacy roles.
 
 Prints seconds, image size and ratios. Not a test: nothing is asserted.
 Usage: .venv/bin/python benchmarks/build.py
@@ -27,12 +29,15 @@ ANSIBLE_PIN = "ansible==12.3.0"
 DOCKERFILE = """\
 FROM {base}
 COPY host-ca.crt /tmp/host-ca.crt
-RUN apt-get update && apt-get install -y --no-install-recommends python3-venv \\
+COPY host-ca.crt {ca_file}
+COPY npmrc {npmrc}
+RUN apt-get update && apt-get install -y --no-install-recommends python3-venv npm \\
  && python3 -m venv /opt/ansible && PIP_CERT=/tmp/host-ca.crt /opt/ansible/bin/pip install --no-cache-dir {ansible}
 COPY collection/ /usr/share/ansible/collections/ansible_collections/qi/convergence/
 COPY app/ /opt/nodejs-hello/
 WORKDIR /opt/nodejs-hello/provisioning
-RUN /opt/ansible/bin/ansible-playbook -i localhost, -c local playbook.yml --tags install,configure -e qi_container=true
+RUN SSL_CERT_FILE=/tmp/host-ca.crt /opt/ansible/bin/ansible-playbook -i localhost, -c local playbook.yml \\
+ --tags install,configure -e qi_container=true
 WORKDIR /opt/nodejs-hello
 USER nodejs-hello
 EXPOSE 8080
@@ -68,15 +73,30 @@ def ours_library_call(nonce):
 
 
 def legacy_context():
+    sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
+    from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
+        CA_FILE, NPMRC, host_settings, npmrc_text)
     ctx = tempfile.mkdtemp(prefix="qi-bench-legacy-")
     with open(os.path.join(ctx, "Dockerfile"), "w") as f:
-        f.write(DOCKERFILE.format(base=BASE, ansible=ANSIBLE_PIN))
+        f.write(DOCKERFILE.format(base=BASE, ansible=ANSIBLE_PIN, ca_file=CA_FILE, npmrc=NPMRC))
+    # The npm settings of this machine (registry, proxy, CA), as our build hands them to its build container.
+    with open(os.path.join(ctx, "npmrc"), "w") as f:
+        f.write(npmrc_text(host_settings()[0]))
     col = os.path.join(ctx, "collection")
     os.makedirs(os.path.join(col, "meta"))
     shutil.copytree(os.path.join(ROOT, "roles"), os.path.join(col, "roles"))
+    shutil.copytree(os.path.join(ROOT, "plugins"), os.path.join(col, "plugins"))
     shutil.copy(os.path.join(ROOT, "meta", "runtime.yml"), os.path.join(col, "meta"))
     shutil.copy(os.path.join(ROOT, "galaxy.yml"), col)
     shutil.copytree(APP, os.path.join(ctx, "app"))
+    # The playbook names the legacy QI roles, which Galaxy would install and nothing here can reach: the same
+    # stand-ins our build uses, as roles of the app.
+    for legacy_role, ours_role in (("facts", "qi.convergence.facts"), ("nodejs", "qi.convergence.nodejs_app")):
+        tasks = os.path.join(ctx, "app", "provisioning", "roles", legacy_role, "tasks")
+        os.makedirs(tasks)
+        with open(os.path.join(tasks, "main.yml"), "w") as f:
+            f.write("---\n- name: Stand in for %s\n  ansible.builtin.import_role:\n    name: %s\n"
+                    % (legacy_role, ours_role))
     # This machine reaches PyPI through a TLS proxy whose CA only the host trusts: hand pip the host's bundle.
     shutil.copy(os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"), os.path.join(ctx, "host-ca.crt"))
     return ctx

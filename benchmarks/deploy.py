@@ -185,9 +185,9 @@ def main():
             base = times.get("kubectl")
             for way in ways:
                 cold, rerun, apply_only = times[way]
-                rows.append([n, objects, WAYS[way][0], "%.1f" % cold, "%.1f" % rerun, "%.1f" % apply_only,
+                rows.append([n, objects, WAYS[way][0], "%.1f" % cold, "%.2f" % rerun, "%.1f" % apply_only,
                              "%.2f" % (cold / base[0]) if base else "-", "%.2f" % (rerun / base[1]) if base else "-",
-                             "%+.1f" % (rerun - bare)])
+                             "%+.2f" % (rerun - bare)])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if not args.json:
