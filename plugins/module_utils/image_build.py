@@ -477,7 +477,7 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
         committed = container.commit(conf=conf)
         _say(progress, "%s: making the image reproducible (times clamped to %s)" % (spec["name"], rfc3339(epoch)))
         make_reproducible(client, committed, "%s:%s" % (repo, tag), epoch,
-                          "qi.convergence: %s provisioned by its playbook" % spec["name"])
+                          "qi.convergence: %s provisioned by its playbook" % spec["name"], docker_errors())
     except docker_errors() as e:
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
     finally:

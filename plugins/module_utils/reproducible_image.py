@@ -72,7 +72,8 @@ def normalise_layer(src, dst, epoch):
     its sha256 (the layer's diff ID). Members keep their order (the engine writes them sorted), owners, modes,
     links and extended attributes."""
     out = _Hashing(dst)
-    with tarfile.open(fileobj=src, mode="r|") as reader:
+    # r|* : an engine that keeps layers compressed (containerd's image store) saves them so.
+    with tarfile.open(fileobj=src, mode="r|*") as reader:
         with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as writer:
             for member in reader:
                 member.mtime = min(int(member.mtime), epoch)
@@ -107,39 +108,57 @@ def _tar_add(tar, name, data):
     tar.addfile(info, io.BytesIO(data))
 
 
-def make_reproducible(client, image, ref, epoch, created_by):
-    """Rewrite the committed image (its own layer and its config) and load the result as ref; return its ID.
-    The committed image is removed."""
+def _bundle(path, ref, config_bytes, image_id, layers, layer_file, saved=None):
+    """A docker-load archive of the rewritten image: its config, its manifest, its own layer from layer_file and,
+    when saved (the committed image's archive) is given, the base layers from there too."""
+    with tarfile.open(path, "w") as tar:
+        _tar_add(tar, "%s.json" % image_id, config_bytes)
+        _tar_add(tar, "manifest.json", json.dumps(
+            [{"Config": "%s.json" % image_id, "RepoTags": [ref], "Layers": layers}]).encode("utf-8"))
+        if saved is not None:
+            for name in layers[:-1] if layer_file else layers:
+                member = saved.getmember(name)
+                tar.addfile(member, saved.extractfile(member))
+        if layer_file:
+            tar.add(layer_file, arcname=layers[-1])
+
+
+def _load(client, path):
+    with open(path, "rb") as f:
+        client.images.load(f)
+
+
+def make_reproducible(client, image, ref, epoch, created_by, load_errors=(Exception,)):
+    """Rewrite the committed image (its own layer and its config) and load the result as ref; return the ID of
+    its config. The committed image is removed."""
     with tempfile.TemporaryDirectory(prefix="qi-reproducible-") as work:
-        saved = os.path.join(work, "saved.tar")
-        with open(saved, "wb") as f:
+        saved_path = os.path.join(work, "saved.tar")
+        with open(saved_path, "wb") as f:
             for chunk in image.save(chunk_size=_CHUNK, named=False):
                 f.write(chunk)
-        layer = os.path.join(work, "layer.tar")
-        diff_id = None
-        with tarfile.open(saved) as tar:
-            manifest = json.load(tar.extractfile("manifest.json"))[0]
-            config = json.load(tar.extractfile(manifest["Config"]))
+        layer = None
+        with tarfile.open(saved_path) as saved:
+            manifest = json.load(saved.extractfile("manifest.json"))[0]
+            config = json.load(saved.extractfile(manifest["Config"]))
+            diff_id = None
             # A commit without a change adds no layer (an empty_layer history entry): only the config is redone.
             if not (config.get("history") or [{}])[-1].get("empty_layer"):
+                layer = os.path.join(work, "layer.tar")
                 with open(layer, "wb") as dst:
-                    diff_id = normalise_layer(tar.extractfile(manifest["Layers"][-1]), dst, epoch)
-        os.remove(saved)
-        config_bytes = json.dumps(normalise_config(config, diff_id, epoch, created_by), sort_keys=True,
-                                  separators=(",", ":")).encode("utf-8")
-        image_id = hashlib.sha256(config_bytes).hexdigest()
-        # The base layers are in the engine already: the load finds them by chain ID and needs no file for them.
-        layers = list(manifest["Layers"][:-1]) + ["%s/layer.tar" % diff_id] if diff_id else list(manifest["Layers"])
-        bundle = os.path.join(work, "load.tar")
-        with tarfile.open(bundle, "w") as tar:
-            _tar_add(tar, "%s.json" % image_id, config_bytes)
-            _tar_add(tar, "manifest.json", json.dumps(
-                [{"Config": "%s.json" % image_id, "RepoTags": [ref], "Layers": layers}]).encode("utf-8"))
-            if diff_id:
-                tar.add(layer, arcname=layers[-1])
-                os.remove(layer)
-        with open(bundle, "rb") as f:
-            client.images.load(f)
+                    diff_id = normalise_layer(saved.extractfile(manifest["Layers"][-1]), dst, epoch)
+            config_bytes = json.dumps(normalise_config(config, diff_id, epoch, created_by), sort_keys=True,
+                                      separators=(",", ":")).encode("utf-8")
+            image_id = hashlib.sha256(config_bytes).hexdigest()
+            layers = list(manifest["Layers"][:-1]) + ["%s/layer.tar" % diff_id] if diff_id else list(manifest["Layers"])
+            bundle = os.path.join(work, "load.tar")
+            # The base layers are in the engine already: its load finds them by chain ID and needs no file for
+            # them. An engine that wants every layer (containerd's image store) gets them from the saved archive.
+            _bundle(bundle, ref, config_bytes, image_id, layers, layer)
+            try:
+                _load(client, bundle)
+            except load_errors:
+                _bundle(bundle, ref, config_bytes, image_id, layers, layer, saved)
+                _load(client, bundle)
     if image.id != "sha256:" + image_id:
         client.images.remove(image.id, force=True)
     return "sha256:" + image_id

@@ -1,5 +1,7 @@
 """Pure parts of making an image reproducible: the layer's times, the config, the source date, shadow's days."""
+import gzip
 import io
+import json
 import os
 import subprocess
 import tarfile
@@ -9,7 +11,7 @@ import pytest
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.image_build import portable_roles
 from ansible_collections.qi.convergence.plugins.module_utils.reproducible_image import (
-    normalise_config, normalise_layer, rfc3339, shadow_clamp_command, source_date_epoch)
+    _bundle, normalise_config, normalise_layer, rfc3339, shadow_clamp_command, source_date_epoch)
 
 EPOCH = 1700000000
 
@@ -105,3 +107,32 @@ def test_role_sources_in_labels_name_no_folder_of_the_building_machine():
               {"role": "nginx", "how": "galaxy", "source": "/root/.cache/qi-convergence/galaxy/abc/nginx"}]
     assert [r["source"] for r in portable_roles(report, "/home/ci/app")] == [
         "qi.convergence.facts", "provisioning/roles/site", "nginx"]
+
+
+def test_a_compressed_layer_is_read_and_written_plain():
+    plain, from_gzip = io.BytesIO(), io.BytesIO()
+    source = layer(1790000000).getvalue()
+    assert normalise_layer(io.BytesIO(source), plain, EPOCH) == normalise_layer(
+        io.BytesIO(gzip.compress(source)), from_gzip, EPOCH)
+    assert plain.getvalue() == from_gzip.getvalue()
+
+
+def test_the_load_archive_carries_the_base_layers_only_when_asked(tmp_path):
+    saved_path, own = tmp_path / "saved.tar", tmp_path / "own.tar"
+    own.write_bytes(b"own layer")
+    with tarfile.open(saved_path, "w") as saved:
+        info = tarfile.TarInfo("base/layer.tar")
+        info.size = 4
+        saved.addfile(info, io.BytesIO(b"base"))
+    layers = ["base/layer.tar", "abc/layer.tar"]
+    lean, full = tmp_path / "lean.tar", tmp_path / "full.tar"
+    _bundle(str(lean), "r/app:1", b"{}", "cfg", layers, str(own))
+    with tarfile.open(saved_path) as saved:
+        _bundle(str(full), "r/app:1", b"{}", "cfg", layers, str(own), saved)
+    with tarfile.open(lean) as tar:
+        assert tar.getnames() == ["cfg.json", "manifest.json", "abc/layer.tar"]
+        assert json.load(tar.extractfile("manifest.json")) == [
+            {"Config": "cfg.json", "RepoTags": ["r/app:1"], "Layers": layers}]
+    with tarfile.open(full) as tar:
+        assert tar.getnames() == ["cfg.json", "manifest.json", "base/layer.tar", "abc/layer.tar"]
+        assert tar.extractfile("base/layer.tar").read() == b"base"
