@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib, VaultSecret
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.plugin_utils.release_apps import from_app_dirs
@@ -47,3 +48,17 @@ def test_legacy_secrets_from_the_inventory_else_the_apps_secrets_file(tmp_path):
     with pytest.raises(QiError, match="expected a list of NAME=value strings") as e:
         from_app_dirs(options([str(app)]), DataLoader(), [])
     assert e.value.key == "secrets_env_vars" and e.value.path.endswith("secrets.yml")
+
+
+def test_a_vault_encrypted_secrets_file_is_read_with_the_plays_vault_secrets(tmp_path):
+    app = tmp_path / "legacy-secrets"
+    shutil.copytree(os.path.join(EXAMPLES, "legacy-secrets"), app)
+    secret = [("default", VaultSecret(b"correct horse"))]
+    text = "secrets_env_vars:\n  - GPII_OAUTH2_AUTH_CLIENT_SECRET=from-vault\n"
+    (app / "provisioning" / "secrets.yml").write_bytes(VaultLib(secret).encrypt(text))
+    loader = DataLoader()
+    loader.set_vault_secrets(secret)
+    p = from_app_dirs(options([str(app)]), loader, [])[0]
+    assert list(p["secrets"].values()) == [["GPII_OAUTH2_AUTH_CLIENT_SECRET=from-vault"]]
+    with pytest.raises(QiError, match="cannot be read by Ansible"):
+        from_app_dirs(options([str(app)]), DataLoader(), [])
