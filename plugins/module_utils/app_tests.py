@@ -109,7 +109,7 @@ def _service(spec):
             "port": run["port"]}
 
 
-def run_tests(client, image, spec, log_dir, timeout=1800, env=None, network=""):
+def run_tests(client, image, spec, log_dir, timeout=1800, env=None, network=None):
     """Run spec's tests in a container of image; return results; raise QiError on the first failure."""
     commands = spec["tests"]
     if not commands:
@@ -124,7 +124,7 @@ def run_tests(client, image, spec, log_dir, timeout=1800, env=None, network=""):
         container = client.containers.run(
             image, ["/bin/sh", "-c", build_script(commands, desktop, _service(spec))], detach=True, working_dir=spec["source"]["dest"],
             environment=environment, labels={"io.qi-convergence.test": spec["name"]}, shm_size="256m",
-            **({"network_mode": network} if network else {}))
+            network_mode=network or None)
         try:
             status = container.wait(timeout=timeout)
             rc = status.get("StatusCode", 1)

@@ -38,7 +38,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import
 from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
 from ansible_collections.qi.convergence.plugins.module_utils.reproducible_image import (
-    make_reproducible, rfc3339, shadow_clamp_command, source_date_epoch)
+    add_bytes, make_reproducible, rfc3339, shadow_clamp_command, source_date_epoch)
 
 BUILD_FORMAT = 4
 ROLES_LABEL = "io.qi-convergence.roles"
@@ -99,9 +99,7 @@ def _files_tar(files):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for path, data, mode in files:
-            info = tarfile.TarInfo(path.lstrip("/"))
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
+            add_bytes(tar, path.lstrip("/"), data, mode)
     return buf.getvalue()
 
 
@@ -362,7 +360,7 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
             _say(progress, "%s: testing the image: %s" % (spec["name"], "; ".join(spec["tests"])))
         try:
             result["tests"] = run_tests(client, ref, spec, params["log_dir"], params.get("test_timeout") or 1800,
-                                        network=params.get("network") or "")
+                                        network=params.get("network"))
         except QiError as e:
             # A failed test leaves no image behind under the fingerprint, so the next run tests again.
             try:
@@ -435,7 +433,7 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
     try:
         # Known by its name prefix, not a label: docker commit would copy a label into the app's image.
         container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True,
-                                          **({"network_mode": params["network"]} if params.get("network") else {}))
+                                          network_mode=params.get("network") or None)
         # Read once per build (it runs npm on the controller), never on a cache hit.
         settings, bundle = host_settings()
         npm_env = environment(settings)
@@ -477,7 +475,7 @@ def _build(client, spec, base_image, phases, extra_vars, params, fp, repo, tag, 
         committed = container.commit(conf=conf)
         _say(progress, "%s: making the image reproducible (times clamped to %s)" % (spec["name"], rfc3339(epoch)))
         make_reproducible(client, committed, "%s:%s" % (repo, tag), epoch,
-                          "qi.convergence: %s provisioned by its playbook" % spec["name"], docker_errors())
+                          "qi.convergence: %s provisioned by its playbook" % spec["name"])
     except docker_errors() as e:
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
     finally:

@@ -22,6 +22,7 @@ import subprocess
 import tarfile
 import tempfile
 
+from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 # Times a tar member may carry besides its mtime: they differ on every build and nothing needs them.
@@ -102,9 +103,10 @@ def normalise_config(config, diff_id, epoch, created_by):
     return out
 
 
-def _tar_add(tar, name, data):
+def add_bytes(tar, name, data, mode=0o644):
+    """Add a file member with the given content to an open tar."""
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size, info.mode = len(data), mode
     tar.addfile(info, io.BytesIO(data))
 
 
@@ -112,8 +114,8 @@ def _bundle(path, ref, config_bytes, image_id, layers, layer_file, saved=None):
     """A docker-load archive of the rewritten image: its config, its manifest, its own layer from layer_file and,
     when saved (the committed image's archive) is given, the base layers from there too."""
     with tarfile.open(path, "w") as tar:
-        _tar_add(tar, "%s.json" % image_id, config_bytes)
-        _tar_add(tar, "manifest.json", json.dumps(
+        add_bytes(tar, "%s.json" % image_id, config_bytes)
+        add_bytes(tar, "manifest.json", json.dumps(
             [{"Config": "%s.json" % image_id, "RepoTags": [ref], "Layers": layers}]).encode("utf-8"))
         if saved is not None:
             for name in layers[:-1] if layer_file else layers:
@@ -128,7 +130,7 @@ def _load(client, path):
         client.images.load(f)
 
 
-def make_reproducible(client, image, ref, epoch, created_by, load_errors=(Exception,)):
+def make_reproducible(client, image, ref, epoch, created_by):
     """Rewrite the committed image (its own layer and its config) and load the result as ref; return the ID of
     its config. The committed image is removed."""
     with tempfile.TemporaryDirectory(prefix="qi-reproducible-") as work:
@@ -156,7 +158,7 @@ def make_reproducible(client, image, ref, epoch, created_by, load_errors=(Except
             _bundle(bundle, ref, config_bytes, image_id, layers, layer)
             try:
                 _load(client, bundle)
-            except load_errors:
+            except docker_errors():
                 _bundle(bundle, ref, config_bytes, image_id, layers, layer, saved)
                 _load(client, bundle)
     if image.id != "sha256:" + image_id:
