@@ -34,7 +34,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.docker_client impor
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint, SKIP_DIRS
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_dir
+from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import lookup_environment, role_dir
 from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
 from ansible_collections.qi.convergence.plugins.module_utils.reproducible_image import (
@@ -78,7 +78,7 @@ def build_fingerprint(spec, base_id, role_dirs, extra_vars, phases):
     values = {
         "format": BUILD_FORMAT, "base": base_id, "phases": phases, "vars": extra_vars, "roles": build["roles"],
         "run": spec["run"], "health": spec["health"], "dest": spec["source"]["dest"], "setup": build["setup"],
-        "tests": spec["tests"], "env_runtime": spec["env_runtime"],
+        "tests": spec["tests"], "env_runtime": spec["env_runtime"], "env": spec["build"].get("env") or {},
         # The metadata the commit derives from the spec: a change in how it is derived must rebuild too.
         "config": commit_config(spec, 1, 1, "", ""),
     }
@@ -226,6 +226,8 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
         if collections_path:
             env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
         env["ANSIBLE_ROLES_PATH"] = ":".join(roles_paths)
+        # What the legacy Dockerfile/Vagrantfile set for the playbook's lookup('env', ...).
+        env.update(lookup_environment(spec["build"].get("env")))
         warnings = _warn_unmatched_phases(cmd, env, os.path.dirname(playbook), phases)
         if phases:
             cmd += ["--tags", ",".join(phases)]
@@ -282,7 +284,9 @@ def portable_roles(report, app_dir):
 
 
 def _extra_vars(spec, params):
-    extra = dict(spec["build"]["overrides"])
+    # The legacy build's own -e values, under .qi.yml's overrides and the inventory's.
+    extra = dict(spec["build"].get("extra_vars") or {})
+    extra.update(spec["build"]["overrides"])
     extra.update(params["overrides"] or {})
     if not spec["build"]["generated"]:
         extra.update(spec["build"]["vars"])
@@ -326,6 +330,7 @@ def build_image(params, spec, check_mode=False, client=None, progress=None):
         auth = {"username": params["registry_username"], "password": params["registry_password"]}
     result = {"name": spec["name"], "changed": False, "fingerprint": fp, "image_tag": ref, "cache_hit": False,
               "pushed": False, "service": spec["service"], "roles": [], "tests": None, "messages": messages}
+    messages.extend(spec.get("notes") or [])
 
     existing = None
     try:

@@ -155,6 +155,14 @@ class Kube:
             raise ApiError(status, message)
         return text if raw else (json.loads(text) if text else {})
 
+    def get_raw(self, path):
+        """(status, body text) of one GET, whatever the status (the API server's proxy passes the app's own)."""
+        try:
+            status, _reason, text, _retry = self._send("GET", self.prefix + path, None, dict(self.headers, Accept="*/*"))
+        except (http_client.HTTPException, OSError, socket.timeout) as e:
+            raise QiError("cannot reach the Kubernetes API at %s:%s: %s" % (self.host, self.port, e))
+        return status, text
+
     def resource(self, api_version, kind):
         """Discover where kind lives (plural name, namespaced) with one request per group version."""
         key = (api_version, kind)

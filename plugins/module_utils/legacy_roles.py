@@ -75,3 +75,14 @@ def role_defaults_file(name, roles_paths, collections_paths, requirements, extra
         if path and os.path.isfile(os.path.join(path, candidate)):
             return os.path.join(path, candidate)
     return None
+
+
+# Names a legacy Dockerfile/Vagrantfile may set that belong to the process running the build, not to the playbook.
+_PROCESS_OWN = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "TERM", "LANG", "TMPDIR")
+_PROCESS_PREFIXES = ("ANSIBLE_", "PYTHON", "LD_", "LC_", "QI_")
+
+
+def lookup_environment(env):
+    """The legacy build's variables that may reach lookup('env', ...) here (pure)."""
+    return dict((str(k), str(v)) for k, v in (env or {}).items()
+                if k not in _PROCESS_OWN and not str(k).startswith(_PROCESS_PREFIXES))

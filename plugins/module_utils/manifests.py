@@ -20,6 +20,8 @@ from ansible_collections.qi.convergence.plugins.module_utils.errors import QiErr
 
 MANAGER = "qi.convergence"
 INITIAL_REPLICAS = "qi-convergence.io/initial-replicas"
+# The legacy role's test endpoint, checked after the rollout (module_utils/smoke_test.py).
+SMOKE_TEST = "qi-convergence.io/smoke-test"
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 DEFAULT_ENV = {
     "namespace": "default",
@@ -283,6 +285,8 @@ def render(spec, image, env=None, release=None):
         deployment["metadata"]["annotations"] = {INITIAL_REPLICAS: str(int(env["hpa"].get("min", replicas or 1)))}
     else:
         deployment["spec"]["replicas"] = replicas
+    if spec.get("smoke_test"):
+        deployment["metadata"].setdefault("annotations", {})[SMOKE_TEST] = json.dumps(spec["smoke_test"], sort_keys=True)
     objs.append(deployment)
 
     if run.get("port"):

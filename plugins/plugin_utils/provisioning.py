@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
@@ -72,7 +73,8 @@ def _containers_copied(value):
 
 
 class _Reader:
-    def __init__(self, app_dir, role_defaults):
+    def __init__(self, app_dir, role_defaults, extra_vars=None):
+        self.extra = dict(extra_vars or {})
         self.loader = DataLoader()
         self.app_dir = app_dir
         self.role_defaults = role_defaults
@@ -125,8 +127,10 @@ class _Reader:
         """Resolve one vars_files entry (a name, a templated name, or a first-found list) to a path or None."""
         names = entry if isinstance(entry, list) else [entry]
         base = os.path.dirname(playbook)
-        for name in names:
-            name = self.template(name, variables, playbook, where) if "{{" in str(name) else str(name)
+        for raw in names:
+            name = self.template(raw, variables, playbook, where) if "{{" in str(raw) else str(raw)
+            if not str(name).strip() and not isinstance(entry, list):
+                raise QiError(_empty_name_message(raw, base), path=_rel(self.app_dir, playbook), key=where)
             path = name if os.path.isabs(name) else os.path.join(base, name)
             if os.path.isfile(path):
                 return os.path.normpath(path)
@@ -165,7 +169,7 @@ class _Reader:
                 raise QiError("expected a list of file names", path=_rel(self.app_dir, playbook),
                               key=where + ".vars_files")
             for j, entry in enumerate(vfs):
-                path = self._vars_file(entry, dict(merged, **layer), playbook, "%s.vars_files[%d]" % (where, j))
+                path = self._vars_file(entry, dict(dict(merged, **layer), **self.extra), playbook, "%s.vars_files[%d]" % (where, j))
                 if path is None:
                     continue
                 data = self.load(path)
@@ -181,14 +185,32 @@ class _Reader:
         return merged, origin, roles, hosts, files
 
 
-def read_provisioning(app_dir, playbook, wanted, role_defaults=lambda role: None):
+_ENV_LOOKUP = re.compile(r"""lookup\(\s*['"](?:ansible\.builtin\.)?env['"]\s*,\s*['"](\w+)['"]""")
+
+
+def _empty_name_message(raw, base):
+    """Why a templated vars file name came out empty, and what it could be."""
+    names = _ENV_LOOKUP.findall(str(raw))
+    candidates = sorted(n for n in os.listdir(base) if n.endswith((".yml", ".yaml")) and "vars" in n)
+    why = ("the environment variable %s is not set: neither the app's Dockerfile (ENV), its Vagrantfile nor the "
+           "environment of this run sets it" % " / ".join(names)) if names else "it templates to nothing"
+    hint = "; set it, e.g. %s=%s" % (names[0], candidates[0]) if names and candidates else ""
+    return "vars file entry '%s' is empty: %s%s (vars files beside the playbook: %s)" % (
+        raw, why, hint, ", ".join(candidates) or "none")
+
+
+def read_provisioning(app_dir, playbook, wanted, role_defaults=lambda role: None, extra_vars=None):
     """Return (values of the wanted variables, the files read, roles, host patterns, origin of each value).
 
     Values are templated with everything the plays define; a wanted variable that is not defined is left out.
+    extra_vars (the legacy command line's -e) win over everything, as in Ansible.
     """
-    reader = _Reader(app_dir, role_defaults)
+    reader = _Reader(app_dir, role_defaults, extra_vars)
     reader.collect(playbook)
     merged, origin, roles, hosts, files = reader.read()
+    if extra_vars:
+        merged.update(extra_vars)
+        origin.update(dict.fromkeys(extra_vars, "the legacy build's -e"))
     values = {}
     for name in wanted:
         if name in merged:

@@ -19,6 +19,7 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_defaults_file
+from ansible_collections.qi.convergence.plugins.plugin_utils.legacy_build_files import legacy_context, patched_environment
 from ansible_collections.qi.convergence.plugins.plugin_utils.provisioning import choose_playbook, read_provisioning
 from ansible_collections.qi.convergence.plugins.module_utils.qi_file import read_qi_file
 from ansible_collections.qi.convergence.plugins.module_utils.qi_schema import LEGACY_VARS
@@ -108,13 +109,35 @@ def _env(value, where):
     return out
 
 
+def _command_line_vars(extra, prov_dir, app_dir):
+    """The -e values of the legacy ansible-playbook line: key=value pairs, @file (beside the playbook) or YAML."""
+    out = {}
+    for k, v in extra.items():
+        if k == "@file":
+            data = load_file(v) if os.path.isfile(v if os.path.isabs(v) else os.path.join(prov_dir, v)) else None
+            if not isinstance(data, dict):
+                raise QiError("the extra vars file named by the legacy build's -e @%s is missing or not a mapping"
+                              % os.path.basename(v), path=_rel(app_dir, v))
+            out.update(data)
+        elif k == "@yaml":
+            continue
+        else:
+            out[k] = v
+    return out
+
+
 def _legacy(app_dir, src_dir, qi, collections_paths, role_map):
-    """The provisioning of one app folder: playbook, values, files, roles, hosts, requirements."""
+    """The provisioning of one app folder: playbook, values, files, roles, hosts, requirements, and how the legacy
+    Dockerfile/Vagrantfile ran it (context)."""
     prov_dir = os.path.join(src_dir, "provisioning")
     build = qi.get("build") or {}
-    playbook = choose_playbook(app_dir, prov_dir, build.get("playbook"))
+    ctx, _found = legacy_context(src_dir, build)
+    named = build.get("playbook") or (ctx["playbook"] and os.path.join(src_dir, ctx["playbook"]))
+    playbook = choose_playbook(app_dir, prov_dir, named)
     req_path = os.path.join(prov_dir, "requirements.yml")
     requirements = _read_requirements(app_dir, req_path) if os.path.isfile(req_path) else []
+    ctx["extra_vars"] = _command_line_vars(ctx["extra_vars"], os.path.dirname(playbook) if playbook else prov_dir,
+                                           app_dir)
     if not playbook:
         vars_yml = os.path.join(prov_dir, "vars.yml")
         if not os.path.isfile(vars_yml):
@@ -128,7 +151,9 @@ def _legacy(app_dir, src_dir, qi, collections_paths, role_map):
 
         def defaults(role):
             return role_defaults_file(role, roles_paths, collections_paths, requirements, role_map)
-        values, files, roles, hosts, origin = read_provisioning(app_dir, playbook, LEGACY_WANTED, defaults)
+        with patched_environment(ctx["env"]):
+            values, files, roles, hosts, origin = read_provisioning(app_dir, playbook, LEGACY_WANTED, defaults,
+                                                                    ctx["extra_vars"])
     for extra in build.get("vars_files") or []:
         path = os.path.join(app_dir, extra)
         if not os.path.isfile(path):
@@ -140,7 +165,7 @@ def _legacy(app_dir, src_dir, qi, collections_paths, role_map):
                 values[k], origin[k] = data[k], extra
     values = _coerce_legacy(_plain(values), origin)
     return {"playbook": playbook, "values": values, "files": files, "roles": roles, "hosts": hosts,
-            "requirements": requirements}
+            "requirements": requirements, "context": ctx}
 
 
 def _package_json(src_dir):
@@ -232,21 +257,31 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     lv = legacy["values"] if legacy else {}
     qb, qr, qh, qk = (qi.get(k) or {} for k in ("build", "run", "health", "kubernetes"))
     where = dict(path=qi_path or (legacy["playbook"] and _rel(app_dir, legacy["playbook"])) or "provisioning")
-    name = qi.get("app_name") or lv.get("nodejs_app_name")
-    if not name:
+    legacy_name = qi.get("app_name") or lv.get("nodejs_app_name")
+    if not legacy_name:
         raise QiError("no application name: set app_name in .qi.yml or nodejs_app_name in the provisioning vars",
                       key=(prefix + "." if prefix else "") + "app_name", **where)
+    ctx = (legacy or {}).get("context") or {}
+    notes = list(ctx.get("notes") or [])
+    # Kubernetes and image names are lower case; the app's own environment keeps the name as the role spelt it.
+    name = str(legacy_name).lower()
+    if name != legacy_name:
+        notes.append("app name %s: deployed and tagged as %s (Kubernetes names are lower case)" % (legacy_name, name))
     uses_node = any(r in ("nodejs", "qi.convergence.nodejs_app") for r in (legacy or {}).get("roles", []))
     # QI ran only Node.js apps: a .qi.yml without software_stack is one.
     stack = qi.get("software_stack") or ("nodejs" if qi or uses_node or "nodejs_app_name" in lv else "generic")
     version = qi.get("software_stack_version", lv.get("nodejs_version"))
+    if version is None and ctx.get("node_version"):
+        version = ctx["node_version"]
+        notes.append("Node.js %s: from the Dockerfile's FROM (the provisioning names no nodejs_version%s)" % (
+            version, ", only nodejs_branch %s" % lv["nodejs_branch"] if lv.get("nodejs_branch") else ""))
     generated = not (legacy and legacy["playbook"])
     if generated and stack not in GENERATED_ROLES:
         raise QiError("software_stack '%s' has no built-in provisioning; add a provisioning playbook "
                       "(provisioning/playbook.yml) or use software_stack: nodejs" % stack,
                       **_where(qi_path, prefix, "software_stack"))
     dest = ((qi.get("folder") or {}).get("dest") or qb.get("source_dest") or lv.get("nodejs_app_install_dir")
-            or (QI_SYNC_DIR if qi and not prefix and generated else "/opt/%s" % name))
+            or ctx.get("install_dir") or (QI_SYNC_DIR if qi and not prefix and generated else "/opt/%s" % name))
     port = qi.get("app_tcp_port") or lv.get("nodejs_app_tcp_port")
     script = qi.get("app_start_script") or lv.get("nodejs_app_start_script")
     command = qr.get("command") or _start_command(stack, script, src_dir)
@@ -269,7 +304,7 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     env = _env(lv.get("nodejs_app_env_vars"), where)
     if port and stack == "nodejs":
         # The real nodejs role exported this to the service; real apps refuse to start without it.
-        env.setdefault("%s_TCP_PORT" % name.upper().replace("-", "_"), str(port))
+        env.setdefault("%s_TCP_PORT" % str(legacy_name).upper().replace("-", "_"), str(port))
     env.update(_env(qr.get("env"), where))
     secret_names = sorted(k for k in env if SECRET_NAME.search(k))
     for k in secret_names:
@@ -292,7 +327,7 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     wants_yarn = any(_YARN.search(c) for c in setup + tests + list(lv.get("nodejs_app_commands") or []))
     role_vars = {}
     if generated:
-        role_vars = {"nodejs_app_name": name, "nodejs_app_install_dir": dest, "nodejs_app_git_clone": False,
+        role_vars = {"nodejs_app_name": legacy_name, "nodejs_app_install_dir": dest, "nodejs_app_git_clone": False,
                      "nodejs_app_start_script": script or "", "nodejs_app_tcp_port": port or "",
                      "nodejs_app_username": user, "nodejs_yarn_enabled": wants_yarn}
     if uses_node and not generated:
@@ -323,7 +358,10 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
             "roles": GENERATED_ROLES[stack] if generated else legacy["roles"],
             "hosts": ["localhost"] if generated else legacy["hosts"],
             "requirements": legacy["requirements"] if legacy else [],
-            "phases": qb.get("phases") or list(DEFAULT_PHASES),
+            "phases": qb.get("phases") or ctx.get("phases") or list(DEFAULT_PHASES),
+            # The legacy Dockerfile's/Vagrantfile's environment and -e values: the nested run gets them too.
+            "env": ctx.get("env") or {},
+            "extra_vars": ctx.get("extra_vars") or {},
             "base_image": qb.get("base_image"),
             "setup": setup,
             "vars": role_vars,
@@ -357,20 +395,34 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
             "env_secret": env_secret,
         },
         "tests": tests,
+        "smoke_test": _smoke_test(lv, port),
+        "notes": notes,
+        "legacy_name": legacy_name,
         "publishers": qi.get("publishers", []),
         "read_files": files,
     }
 
 
+def _smoke_test(lv, port):
+    """The legacy role's `test` tag as a check after the rollout: GET the endpoint, expect the status and text.
+
+    As the role did, it runs only when the endpoint, status code and text are all set."""
+    path, legacy_port = _parse_endpoint(lv.get("nodejs_app_test_http_endpoint"))
+    status, text = lv.get("nodejs_app_test_http_status_code"), lv.get("nodejs_app_test_string")
+    if not (path and status and text and (legacy_port or port)):
+        return None
+    return {"path": path, "port": legacy_port or port, "status": int(status), "text": str(text)}
+
+
 def _health(qh, lv, port, service, qi_path, prefix):
-    legacy_path, legacy_port = _parse_endpoint(lv.get("nodejs_app_test_http_endpoint"))
-    path = qh.get("path") or legacy_path
+    """Probes: .qi.yml's health when given, else the port (the legacy test endpoint is the smoke test: it may
+    depend on other services, so it must not take pods out of service or restart them)."""
+    path = qh.get("path")
     if path:
         path = _parse_endpoint(path)[0]
     if path or qh:
-        health = {"path": path or "/", "port": qh.get("port") or legacy_port or port,
-                  "status": qh.get("status") or lv.get("nodejs_app_test_http_status_code") or 200,
-                  "text": qh.get("text", lv.get("nodejs_app_test_string")),
+        health = {"path": path or "/", "port": qh.get("port") or port,
+                  "status": qh.get("status") or 200, "text": qh.get("text"),
                   "initial_delay": qh.get("initial_delay", 0)}
         if not health["port"]:
             raise QiError("a health check needs a port: set app_tcp_port or health.port",

@@ -38,7 +38,7 @@ def test_unknown_node_version_names_the_nearest():
 
 def test_lts_lines_and_old_npm_for_old_node():
     assert lts_majors(datetime.date(2024, 11, 1))[-1] == 22
-    assert npm_for("4.3.1") == "2.15.12" and npm_for("6.9.0") == "3.10.10" and npm_for("18.20.8") == "9.9.4"
+    assert npm_for("4.3.1") == "2.15.12" and npm_for("6.9.0") == "3.10.10" and npm_for("18.20.8") == "9" and npm_for("26.12.1") == "11"
 
 
 def test_rpm_names_map_to_debian_ones():

@@ -37,18 +37,24 @@ def app_with(tmp_path, playbook, files):
     ("nodejs_app_username", "svc", ("run", "user"), "svc"),
     ("nodejs_app_groupname", "svcgrp", ("run", "group"), "svcgrp"),
     ("nodejs_version", 18, ("stack", "version"), "18"),
-    ("nodejs_app_test_http_endpoint", "/health", ("health", "path"), "/health"),
-    ("nodejs_app_test_http_endpoint", "http://localhost:9000/ping", ("health", "port"), 9000),
-    ("nodejs_app_test_string", "pong", ("health", "text"), "pong"),
+    # The role's `test` tag: a smoke test after the rollout, not a probe.
+    ("nodejs_app_test_http_endpoint", "/health", ("smoke_test", "path"), "/health"),
+    ("nodejs_app_test_http_endpoint", "http://localhost:9000/ping", ("smoke_test", "port"), 9000),
+    ("nodejs_app_test_string", "pong", ("smoke_test", "text"), "pong"),
+    ("nodejs_app_test_http_status_code", "204", ("smoke_test", "status"), 204),
+    ("nodejs_app_test_http_endpoint", "/health", ("health", "tcp"), True),
 ])
 def test_legacy_variable(tmp_path, var, value, path, expected):
-    extra = {var: value}
-    if var != "nodejs_app_test_http_endpoint":
-        extra["nodejs_app_test_http_endpoint"] = "/"
+    extra = dict({"nodejs_app_test_http_endpoint": "/", "nodejs_app_test_http_status_code": 200,
+                  "nodejs_app_test_string": "ok"}, **{var: value})
     got = legacy(tmp_path, **extra)
     for key in path:
         got = got[key]
     assert got == expected
+
+
+def test_no_smoke_test_unless_endpoint_status_and_text_are_all_set(tmp_path):
+    assert legacy(tmp_path, nodejs_app_test_http_endpoint="/health", nodejs_app_test_string="ok")["smoke_test"] is None
 
 
 def test_the_port_variable_the_real_role_exported(tmp_path):
