@@ -156,7 +156,9 @@ def document_schema():
 # The variables of the legacy nodejs role the spec reads (after Ansible has templated them).
 _STR_LIST = _list({"type": "string"}, "A list of names")
 LEGACY_VARS = {"type": "object", "properties": {
-    "nodejs_app_name": NAME,
+    # Real apps wrote CamelCase names (the role only upper-cased them for NAME_TCP_PORT): lower-cased for Kubernetes.
+    "nodejs_app_name": _s("A name of letters, digits and '-' (lower-cased for Kubernetes)",
+                          pattern="^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$", maxLength=63),
     "nodejs_app_commands": _list({"type": "string"}, "Commands run in the install dir as the app user"),
     "nodejs_app_start_script": _s("The script node runs"),
     "nodejs_app_tcp_port": PORT,

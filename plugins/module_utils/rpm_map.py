@@ -25,6 +25,7 @@ RPM_TO_DEB = {
     "gcc": ["gcc"],
     "make": ["make"],
     "curl": ["curl"],
+    "jq": ["jq"],
     "wget": ["wget"],
     "git": ["git"],
     "unzip": ["unzip"],

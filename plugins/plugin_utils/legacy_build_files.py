@@ -133,7 +133,7 @@ def read_dockerfile(path):
         if instr == "FROM":
             out["node_version"] = _node_version(value.split()[0] if value.split() else "")
         elif instr in ("ENV", "ARG"):
-            out["env"].update((k, v) for k, v in env.items() if v is not None)
+            out["env"].update(lookup_environment(dict((k, v) for k, v in env.items() if v is not None)))
         elif instr == "WORKDIR":
             workdir = os.path.join(workdir, _expand(value, env))
         elif instr in ("COPY", "ADD"):
@@ -145,7 +145,7 @@ def read_dockerfile(path):
             if call and out["command"] is None:
                 out.update(ansible=True, command=value.strip(), playbook=call["playbook"], tags=call["tags"],
                            extra_vars=call["extra_vars"])
-                out["env"].update(call["env"])
+                out["env"].update(lookup_environment(call["env"]))
     return out
 
 
@@ -174,7 +174,7 @@ def read_vagrantfile(path):
             continue
         call = parse_ansible_command(_RUBY_INTERP.sub("", line))
         if call and call["playbook"]:
-            call["env"] = dict(env, **call["env"])
+            call["env"] = lookup_environment(dict(env, **call["env"]))
             call["command"] = line.strip()
             return call
     m = _PROVISIONER.search(text)
@@ -185,7 +185,7 @@ def read_vagrantfile(path):
     playbook = _ruby_list(settings.get("playbook", ""))
     return {"playbook": playbook[0] if playbook else None,
             "tags": _ruby_list(settings["tags"]) if "tags" in settings else None,
-            "extra_vars": _ruby_hash(settings.get("extra_vars", "")), "env": env,
+            "extra_vars": _ruby_hash(settings.get("extra_vars", "")), "env": lookup_environment(env),
             "command": "%s provisioner" % m.group(1)}
 
 

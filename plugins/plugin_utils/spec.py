@@ -273,8 +273,7 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     version = qi.get("software_stack_version", lv.get("nodejs_version"))
     if version is None and ctx.get("node_version"):
         version = ctx["node_version"]
-        notes.append("Node.js %s: from the Dockerfile's FROM (the provisioning names no nodejs_version%s)" % (
-            version, ", only nodejs_branch %s" % lv["nodejs_branch"] if lv.get("nodejs_branch") else ""))
+        notes.append("Node.js %s: from the Dockerfile's FROM (the provisioning names no nodejs_version)" % version)
     generated = not (legacy and legacy["playbook"])
     if generated and stack not in GENERATED_ROLES:
         raise QiError("software_stack '%s' has no built-in provisioning; add a provisioning playbook "

@@ -47,7 +47,7 @@ def test_bad_qi_yml(tmp_path, text, expected):
     ({"nodejs_app_tcp_port": 0}, ["provisioning/vars.yml", "'nodejs_app_tcp_port'", "from 1 to 65535"]),
     ({"nodejs_app_env_vars": 42}, ["'nodejs_app_env_vars'", "expected a mapping"]),
     ({"nodejs_app_install_dir": "opt/app"}, ["'nodejs_app_install_dir'", "absolute path"]),
-    ({"nodejs_app_name": "Bad Name"}, ["'nodejs_app_name'", "DNS-1123"]),
+    ({"nodejs_app_name": "Bad Name"}, ["'nodejs_app_name'", "letters, digits and '-'", "'Bad Name'"]),
     ({"nodejs_app_test_http_status_code": "ok"}, ["'nodejs_app_test_http_status_code'", "whole number"]),
     ({"nodejs_app_commands": "npm install"}, ["'nodejs_app_commands'", "expected a list"]),
 ])

@@ -191,7 +191,7 @@ def test_vars_yml_alone_is_enough(tmp_path):
     ({"nodejs_app_tcp_port": 0}, ["provisioning/vars.yml", "'nodejs_app_tcp_port'", "from 1 to 65535"]),
     ({"nodejs_app_env_vars": ["1BAD=x"]}, ["'nodejs_app_env_vars'"]),
     ({"nodejs_app_install_dir": "opt/app"}, ["'nodejs_app_install_dir'", "absolute path"]),
-    ({"nodejs_app_name": "Bad Name"}, ["'nodejs_app_name'", "DNS-1123"]),
+    ({"nodejs_app_name": "Bad Name"}, ["'nodejs_app_name'", "letters, digits and '-'", "'Bad Name'"]),
     ({"nodejs_app_test_http_status_code": "ok"}, ["'nodejs_app_test_http_status_code'", "whole number"]),
 ])
 def test_bad_legacy_vars(tmp_path, extra, expected):

@@ -1,0 +1,79 @@
+"""Real app folders' shapes, built and deployed for real: a legacy Dockerfile's ENV choosing the vars file and the
+install dir, a CamelCase nodejs_app_name, Node.js 0.10 from the Dockerfile's FROM, an RPM package the app runs,
+nodejs_app_dev_env on, and the role's test endpoint as the smoke test that rolls a release back."""
+import http.client
+import json
+import os
+import shutil
+import uuid
+
+import docker
+import pytest
+
+from conftest import ROOT, kube_json, kubectl, playbook
+
+pytestmark = pytest.mark.cluster
+FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "legacy-dockerfile-app")
+NAME = "camelcaseservice"
+NS = "qi-real-%s" % uuid.uuid4().hex[:6]
+
+
+def site(app, check=True, env=None):
+    return playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % NS,
+                    "-e", '{"app_deploy_node_ports": {}}', check=check, env=env, timeout=1200)
+
+
+def get(path="/"):
+    port = kube_json("-n", NS, "get", "svc", NAME)["spec"]["ports"][0]["nodePort"]
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", path)
+    r = c.getresponse()
+    return r.status, r.read().decode()
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    app = tmp_path_factory.mktemp("real-shapes") / "legacy-dockerfile-app"
+    shutil.copytree(FIXTURE, app)
+    yield app, site(app)
+    kubectl("delete", "namespace", NS, "--wait=false", check=False)
+
+
+def test_the_legacy_docker_build_is_reproduced_and_answers(deployed):
+    _app, run = deployed
+    status, text = get("/")
+    assert status == 200, text
+    reply = json.loads(text)
+    assert reply["node"] == "v0.10.48"  # the Dockerfile's FROM inclusivedesign/nodejs:0.10.48
+    assert reply["jq"].startswith("jq-")  # nodejs_app_rpm_packages: [jq], run by the app at start
+    assert reply["env"] == "production"  # vars-docker.yml, chosen by the Dockerfile's ENV EXTRA_VARS_FILE
+    report = "\n".join(run.results("Report each image")[0]["msg"])
+    for said in ("playbook provisioning/playbook.yml: from Dockerfile", "EXTRA_VARS_FILE=vars-docker.yml",
+                 "Node.js 0.10.48: from the Dockerfile's FROM",
+                 "app name CamelCaseService: deployed and tagged as camelcaseservice"):
+        assert said in report
+
+
+def test_camel_case_name_in_kubernetes_and_the_roles_port_variable(deployed):
+    dep = kube_json("-n", NS, "get", "deployment", NAME)
+    image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    client = docker.from_env()
+    assert "CAMELCASESERVICE_TCP_PORT=8080" in client.images.get(image).attrs["Config"]["Env"]
+    # dev_env true: in the image the app user runs it, not the Vagrant dev user; installed where ENV INSTALL_DIR said.
+    out = client.containers.run(image, ["sh", "-c", "id -un && stat -c %U /opt/camel-case-service/node_modules/ms"
+                                        " && ls /home"], remove=True).decode()
+    assert out.split() == ["nodejs", "nodejs", "nodejs"], out
+
+
+def test_the_roles_test_endpoint_is_the_smoke_test_and_its_failure_rolls_back(deployed):
+    app, run = deployed
+    assert "smoke test GET /status on %s-" % NAME in run.stderr  # the progress line of the passing check
+    failing = site(app, check=False, env={"FIXTURE_SMOKE_TEXT": "a text the app never says"})
+    assert failing.rc != 0
+    msg = failing.failure()
+    assert "GET /status" in msg and "without the text 'a text the app never says'" in msg, msg
+    assert "CamelCaseService ok" in msg  # what it answered
+    assert "Rolled back to revision 1" in msg, msg
+    annotation = kube_json("-n", NS, "get", "deployment", NAME)["metadata"]["annotations"]["qi-convergence.io/smoke-test"]
+    assert json.loads(annotation)["text"] == "CamelCaseService ok"
+    assert get("/status") == (200, "CamelCaseService ok\n")
