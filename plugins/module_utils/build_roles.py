@@ -91,11 +91,15 @@ def resolve_roles(spec, workdir, user_roles_paths, collections_paths, state_dir,
         dirs.append(collection_role_dir(target, collections_paths) or target)
         missing.remove(role)
     if missing:
-        raise QiError("role '%s' named by %s was not found. Provide it in one of three ways: install it where "
+        src = next((r.get("src") for r in build["requirements"] if r.get("name") == missing[0] and r.get("src")), None)
+        fetched = " (requirements.yml names its source %s; ansible-galaxy could not fetch it from this machine)" % src \
+            if src else ""
+        raise QiError("role '%s' named by %s was not found%s. Provide it in one of three ways: install it where "
                       "Ansible looks (ANSIBLE_ROLES_PATH or provisioning/roles/%s), make its source in "
                       "requirements.yml reachable for ansible-galaxy, or map it to a collection role with the "
                       "inventory variable app_image_role_map, e.g. {'%s': 'qi.convergence.nodejs_app'}"
-                      % (missing[0], os.path.relpath(build["playbook"], spec["app_dir"]), missing[0], missing[0]))
+                      % (missing[0], os.path.relpath(build["playbook"], spec["app_dir"]), fetched, missing[0],
+                         missing[0]))
     if os.path.isdir(shims):
         paths.append(shims)
     return paths, report, dirs

@@ -178,4 +178,6 @@ LEGACY_VARS = {"type": "object", "properties": {
     "nodejs_version": {"type": ["string", "number"]},
     "nodejs_branch": {"enum": ["lts", "current"]},
     "nodejs_yarn_enabled": {"type": "boolean"},
+    "nodejs_app_dev_env": {"type": "boolean"},
+    "nodejs_app_dev_username": {"type": "string"},
 }}

@@ -26,6 +26,8 @@ RPM_TO_DEB = {
     "make": ["make"],
     "curl": ["curl"],
     "jq": ["jq"],
+    # CentOS's festival brought a voice with it; Debian's only recommends one (recommends are not installed).
+    "festival": ["festival", "festvox-kallpc16k"],
     "wget": ["wget"],
     "git": ["git"],
     "unzip": ["unzip"],

@@ -83,7 +83,7 @@ def _coerce_legacy(values, origin):
     for k, v in values.items():
         if isinstance(v, str) and v.strip().isdigit() and k in ("nodejs_app_tcp_port", "nodejs_app_test_http_status_code"):
             v = int(v)
-        if isinstance(v, str) and k in ("nodejs_app_git_clone", "nodejs_yarn_enabled"):
+        if isinstance(v, str) and k in ("nodejs_app_git_clone", "nodejs_yarn_enabled", "nodejs_app_dev_env"):
             v = v.strip().lower() in ("true", "yes", "1", "on")
         if v == "" or v is None:
             continue
@@ -178,6 +178,12 @@ def _package_json(src_dir):
         return {}
 
 
+def _package_name(src_dir):
+    """A provisioning that names no app (e.g. nginx roles serving a front end): package.json's name, unscoped."""
+    name = _package_json(src_dir).get("name")
+    return name.split("/")[-1] if isinstance(name, str) and name.strip() else None
+
+
 def _start_command(stack, script, src_dir):
     if script:
         interpreter = STACK_INTERPRETERS.get(stack)
@@ -257,7 +263,8 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     lv = legacy["values"] if legacy else {}
     qb, qr, qh, qk = (qi.get(k) or {} for k in ("build", "run", "health", "kubernetes"))
     where = dict(path=qi_path or (legacy["playbook"] and _rel(app_dir, legacy["playbook"])) or "provisioning")
-    legacy_name = qi.get("app_name") or lv.get("nodejs_app_name")
+    legacy_name = qi.get("app_name") or lv.get("nodejs_app_name") or (
+        _package_name(src_dir) if legacy and not qi else None)
     if not legacy_name:
         raise QiError("no application name: set app_name in .qi.yml or nodejs_app_name in the provisioning vars",
                       key=(prefix + "." if prefix else "") + "app_name", **where)
@@ -291,7 +298,8 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     elif "app_start_service" in qi:
         service = qi["app_start_service"]
     else:
-        service = bool(command) and not qi
+        # The legacy role started the app only when nodejs_app_start_script was set: else it is a library.
+        service = bool(script or qr.get("command")) and not qi
     service = bool(service) or bool(qk)
     if service and not command:
         raise QiError("a service needs a start command: set app_start_script (or run.command), or give "
@@ -312,6 +320,13 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     if secret_names or any(r in SECRETS_ROLES for r in (legacy or {}).get("roles", [])):
         env_secret = {"name": "%s-secrets" % name, "required": secret_names}
     user = qr.get("user") or lv.get("nodejs_app_username") or ("nodejs" if stack == "nodejs" else name)
+    if lv.get("nodejs_app_git_clone") is True and lv.get("nodejs_app_git_repo"):
+        notes.append("nodejs_app_git_clone: the image is built from the app folder as it is, not from a clone of %s"
+                     % lv["nodejs_app_git_repo"])
+    if lv.get("nodejs_app_dev_env") is True:
+        notes.append("nodejs_app_dev_env: in the image the app runs with node as %s (on the VM: nodemon as %s, "
+                     "restarting on file changes; an image is rebuilt instead)" % (
+                         user, lv.get("nodejs_app_dev_username", "vagrant")))
     health = _health(qh, lv, port, service, qi_path, prefix)
     variables = dict(qi)
     raw_setup = _templated(qi.get("setup") or [], variables, _where(qi_path, prefix, "setup"))

@@ -206,3 +206,18 @@ def test_examples_read():
     names = sorted(s["name"] for d in os.listdir(root)
                    for s in read_apps(os.path.join(root, d), collections_paths=COLLECTIONS))
     assert "nodejs-hello" in names and "greeter" in names and "text-utils" in names
+
+
+def test_without_a_start_script_the_legacy_role_started_nothing_so_it_is_a_library(tmp_path):
+    vars_yml = {"nodejs_app_name": "gpii-express", "nodejs_version": "0.10.40", "nodejs_app_commands": ["npm install"]}
+    root = make_app(tmp_path / "app", vars_yml=vars_yml)
+    write(os.path.join(root, "package.json"), '{"name": "gpii-express", "main": "index.js"}')
+    spec = read_app(root)
+    assert spec["service"] is False and spec["run"]["command"] == ["node", "index.js"]
+
+
+def test_a_provisioning_that_names_no_app_takes_package_json_s_name(tmp_path):
+    play = [{"hosts": "localhost", "vars_files": ["vars.yml"], "roles": ["nginx-static"]}]
+    root = make_app(tmp_path / "app", vars_yml={"nginx_static_base_path": "/srv/www"}, playbook=play)
+    write(os.path.join(root, "package.json"), '{"name": "@gpii/qi-dashboard-frontend", "version": "0.1.0"}')
+    assert read_app(root)["name"] == "qi-dashboard-frontend"

@@ -1,0 +1,126 @@
+"""Run the project on real app folders as a user would, and re-make the table of docs/real-apps.md.
+
+    .venv/bin/python scripts/real-apps-survey.py DIR [--write docs/real-apps.md] [--namespace qi-survey]
+
+DIR holds one folder per real app, named OWNER+REPO@COMMIT (copied unchanged from its public repository, e.g.
+`git archive COMMIT | tar x -C DIR/OWNER+REPO@COMMIT`). Each is built and deployed with playbooks/site.yml on the
+local inventory (its own namespace, node ports chosen by the cluster); what answers is asked over HTTP. A folder may
+hold `.survey-probe` (one path, e.g. /defaults/fluid.component) to ask instead of /, and `.survey-vars.json`: what the
+app's README asks its user to provide (e.g. a token in secrets_env_vars), passed as extra vars. A failure is the machine's when
+its reason is a host this machine cannot reach (GitHub, a git-hosted npm dependency), else the project's.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEGIN, END = "<!-- survey:begin -->", "<!-- survey:end -->"
+MACHINE = re.compile(r"github\.com|git host is not reachable|ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED [\d.]+:443"
+                     r"|unable to access 'https://")
+ANSWERS = re.compile(r"(\w[\w.-]*) revision \d+ answers at (http://[^\s\"]+)")
+
+
+def run_site(app, namespace, extra=None):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               PATH=os.path.join(ROOT, ".venv", "bin") + ":" + os.environ["PATH"])
+    cmd = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", "inventories/local/hosts.yml",
+           "playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % namespace,
+           "-e", '{"app_deploy_node_ports": {}}'] + (["-e", "@" + extra] if extra else [])
+    start = time.time()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          check=False, timeout=3600)
+    return proc, time.time() - start
+
+
+def ask(url, path):
+    m = re.match(r"http://([^:/]+):(\d+)", url)
+    try:
+        c = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=10)
+        c.request("GET", path)
+        r = c.getresponse()
+        body, kind = r.read(), r.getheader("Content-Type") or ""
+        shown = " ".join(body[:200].decode("utf-8", "replace").split())[:80] if "text" in kind or "json" in kind \
+            else "%d bytes of %s" % (len(body), kind or "unknown type")
+        return "HTTP %d on %s: %s" % (r.status, path, shown)
+    except OSError as e:
+        return "no answer on %s: %s" % (path, e)
+
+
+def reason(output):
+    """The failure's own message (the failed task's msg), shortened to its first lines."""
+    fatal = [l for l in output.splitlines() if l.startswith("fatal: [")]
+    msgs = re.findall(r'"msg": "((?:[^"\\]|\\.)*)"', fatal[-1] if fatal else output)
+    text = (json.loads('"%s"' % msgs[-1]) if msgs else output.strip().splitlines()[-1] if output.strip() else "")
+    return " / ".join(l.strip() for l in text.splitlines()[:3])[:400]
+
+
+def survey(folder, namespace):
+    name = os.path.basename(folder.rstrip("/"))
+    repo, commit = (name.split("@", 1) + [""])[:2]
+    probe = "/"
+    if os.path.isfile(os.path.join(folder, ".survey-probe")):
+        with open(os.path.join(folder, ".survey-probe")) as f:
+            probe = f.read().strip() or "/"
+    extra = os.path.join(folder, ".survey-vars.json")
+    proc, seconds = run_site(folder, namespace, extra if os.path.isfile(extra) else None)
+    out = proc.stdout + proc.stderr
+    row = {"repo": repo.replace("+", "/"), "commit": commit, "seconds": round(seconds)}
+    if proc.returncode == 0:
+        answers = ANSWERS.findall(out)
+        row["outcome"] = "built, deployed, answers" if answers else "built (a library: not deployed)"
+        row["detail"] = "; ".join("%s %s" % (app, ask(url, probe)) for app, url in answers)
+        row["fault"] = ""
+    else:
+        why = reason(out)
+        built = "making the image reproducible" in out or "is in the registry already" in out
+        row["outcome"] = "built, deploy failed" if built else "build failed"
+        row["detail"] = why
+        row["fault"] = "machine" if MACHINE.search(why) else "project"
+    return row
+
+
+def table(rows):
+    lines = ["| repository @ commit | outcome | what happened | whose fault | seconds |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| %s @ %s | %s | %s | %s | %d |" % (r["repo"], r["commit"], r["outcome"],
+                                                          r["detail"].replace("|", "\\|"), r["fault"] or "-",
+                                                          r["seconds"]))
+    return "\n".join(lines)
+
+
+def write(doc, text):
+    with open(doc) as f:
+        content = f.read()
+    head, rest = content.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    with open(doc, "w") as f:
+        f.write(head + BEGIN + "\n" + text + "\n" + END + tail)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir")
+    ap.add_argument("--write", metavar="DOC")
+    ap.add_argument("--namespace", default="qi-survey")
+    args = ap.parse_args()
+    folders = sorted(os.path.join(args.dir, d) for d in os.listdir(args.dir)
+                     if os.path.isdir(os.path.join(args.dir, d)) and "@" in d)
+    rows = []
+    for folder in folders:
+        print("== %s" % os.path.basename(folder), file=sys.stderr, flush=True)
+        rows.append(survey(folder, args.namespace))
+        print(json.dumps(rows[-1]), flush=True)
+    text = table(rows)
+    print(text)
+    if args.write:
+        write(args.write, text)
+    return 1 if any(r["fault"] == "project" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
