@@ -125,7 +125,7 @@ def read_dockerfile(path):
     except (IOError, OSError, ValueError) as e:
         raise QiError("cannot be read as a Dockerfile: %s" % e, path=path)
     out = {"env": {}, "playbook": None, "tags": None, "extra_vars": {}, "install_dir": None, "node_version": None,
-           "command": None, "ansible": False}
+           "command": None, "ansible": False, "ports": []}
     workdir = "/"
     for item, ctx in zip(structure, contexts):
         env = dict(getattr(ctx, "args", {}) or {}, **(getattr(ctx, "envs", {}) or {}))
@@ -134,6 +134,8 @@ def read_dockerfile(path):
             out["node_version"] = _node_version(value.split()[0] if value.split() else "")
         elif instr in ("ENV", "ARG"):
             out["env"].update(lookup_environment(dict((k, v) for k, v in env.items() if v is not None)))
+        elif instr == "EXPOSE":
+            out["ports"] += [int(p.split("/")[0]) for p in _expand(value, env).split() if p.split("/")[0].isdigit()]
         elif instr == "WORKDIR":
             workdir = os.path.join(workdir, _expand(value, env))
         elif instr in ("COPY", "ADD"):
@@ -161,8 +163,41 @@ def _ruby_hash(text):
     return dict((k, v) for k, v in re.findall(r"""["':]?(\w+)["']?\s*(?:=>|:)\s*["']([^"']*)["']""", text))
 
 
+_MEMORY = re.compile(r"""(?:["']--memory["']\s*,\s*|\.memory\s*=\s*)["']?(\w+)""")
+
+
+def vm_memory_mb(text):
+    """The VM's memory in MB (pure): `--memory", 2048`, `vb.memory = 2048`, or a variable set as
+    `ram = ENV["VM_RAM"] || 2048` (the default the project chose); None when the Vagrantfile does not say."""
+    m = _MEMORY.search(text)
+    if not m:
+        return None
+    value = m.group(1)
+    if not value.isdigit():
+        var = re.search(r"^\s*%s\s*=\s*(?:ENV\[[^\]]*\]\s*\|\|\s*)?[\"']?(\d+)" % re.escape(value), text, re.M)
+        value = var.group(1) if var else ""
+    return int(value) if value.isdigit() else None
+
+
+_FORWARDED = re.compile(r"""^[^#\n]*forwarded_port["']?\s*,\s*guest:\s*(\w+)""", re.M)
+# Ports a legacy VM forwarded that are not the app's: ssh and systemd-journal-gatewayd.
+_NOT_THE_APP = (22, 19531)
+
+
+def forwarded_ports(text):
+    """The guest ports a Vagrantfile forwards (pure): literals, or variables set as `x = ... || 8080`."""
+    out = []
+    for name in _FORWARDED.findall(text):
+        if not name.isdigit():
+            var = re.search(r"^\s*%s\s*=.*?(\d+)\s*$" % re.escape(name), text, re.M)
+            name = var.group(1) if var else ""
+        if name.isdigit() and int(name) not in _NOT_THE_APP and int(name) not in out:
+            out.append(int(name))
+    return out
+
+
 def read_vagrantfile(path):
-    """The ansible-playbook call of a legacy Vagrantfile (see the module doc), or None when it has none."""
+    """The ansible-playbook call of a legacy Vagrantfile (see the module doc) and the VM's memory, or None."""
     try:
         with open(path, "r", errors="replace") as f:
             text = f.read()
@@ -176,6 +211,8 @@ def read_vagrantfile(path):
         if call and call["playbook"]:
             call["env"] = lookup_environment(dict(env, **call["env"]))
             call["command"] = line.strip()
+            call["memory_mb"] = vm_memory_mb(text)
+            call["ports"] = forwarded_ports(text)
             return call
     m = _PROVISIONER.search(text)
     if not m:
@@ -186,7 +223,8 @@ def read_vagrantfile(path):
     return {"playbook": playbook[0] if playbook else None,
             "tags": _ruby_list(settings["tags"]) if "tags" in settings else None,
             "extra_vars": _ruby_hash(settings.get("extra_vars", "")), "env": lookup_environment(env),
-            "command": "%s provisioner" % m.group(1)}
+            "command": "%s provisioner" % m.group(1), "memory_mb": vm_memory_mb(text),
+            "ports": forwarded_ports(text)}
 
 
 def read_build_files(src_dir):
@@ -224,7 +262,7 @@ def _from_files(files):
         if not files.get(key):
             continue
         name, facts = files[key]
-        for field in ("playbook", "tags", "install_dir", "node_version"):
+        for field in ("playbook", "tags", "install_dir", "node_version", "memory_mb", "ports"):
             if facts.get(field):
                 out[field] = (facts[field], name)
         for field in ("env", "extra_vars"):
@@ -241,7 +279,7 @@ def legacy_context(src_dir, qi_build):
     files = read_build_files(src_dir)
     found = _from_files(files)
     ctx = {"playbook": None, "phases": None, "env": {}, "extra_vars": {}, "install_dir": None,
-           "node_version": None, "notes": []}
+           "node_version": None, "memory_mb": None, "ports": [], "port_source": None, "notes": []}
     if qi_build.get("playbook"):
         ctx["playbook"] = qi_build["playbook"]
     elif "playbook" in found:
@@ -260,10 +298,12 @@ def legacy_context(src_dir, qi_build):
         ctx["notes"].append("phases %s: from %s's --tags %s%s" % (
             ",".join(phases or []), source, ",".join(tags),
             " (%s: the cluster starts and checks the app)" % ",".join(dropped) if dropped else ""))
-    for field in ("env", "extra_vars", "install_dir", "node_version"):
+    for field in ("env", "extra_vars", "install_dir", "node_version", "memory_mb"):
         if field in found:
             ctx[field] = found[field][0]
     ctx["env"] = lookup_environment(ctx["env"])
+    if "ports" in found:
+        ctx["ports"], ctx["port_source"] = found["ports"]
     if ctx["env"]:
         ctx["notes"].append("environment for lookup('env', ...) from %s: %s" % (found["env"][1], ", ".join(
             "%s=%s" % (k, v) if not _SECRETISH.search(k) else "%s=(hidden)" % k for k, v in sorted(ctx["env"].items()))))

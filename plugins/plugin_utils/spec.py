@@ -289,6 +289,10 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
     dest = ((qi.get("folder") or {}).get("dest") or qb.get("source_dest") or lv.get("nodejs_app_install_dir")
             or ctx.get("install_dir") or (QI_SYNC_DIR if qi and not prefix and generated else "/opt/%s" % name))
     port = qi.get("app_tcp_port") or lv.get("nodejs_app_tcp_port")
+    if not port and len(ctx.get("ports") or []) == 1:
+        port = ctx["ports"][0]
+        notes.append("port %d: from the %s (%s), as the provisioning names no nodejs_app_tcp_port" % (
+            port, ctx["port_source"], "EXPOSE" if ctx["port_source"].endswith("Dockerfile") else "forwarded guest port"))
     script = qi.get("app_start_script") or lv.get("nodejs_app_start_script")
     command = qr.get("command") or _start_command(stack, script, src_dir)
     if isinstance(command, str):
@@ -306,7 +310,9 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
                       "package.json a scripts.start or main",
                       **_where(qi_path or where["path"], prefix, "app_start_script"))
     if service and not port:
-        raise QiError("a service needs a port: set app_tcp_port",
+        candidates = ", ".join(str(p) for p in ctx.get("ports") or [])
+        raise QiError("a service needs a port: set app_tcp_port%s" % (
+            " (the %s names several: %s)" % (ctx["port_source"], candidates) if candidates else ""),
                       **_where(qi_path or where["path"], prefix, "app_tcp_port"))
     env = _env(lv.get("nodejs_app_env_vars"), where)
     if port and stack == "nodejs":
@@ -396,8 +402,7 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
         "deploy": {
             "replicas": qk.get("replicas", 1),
             "service_type": qk.get("service_type", "ClusterIP"),
-            "resources": qk.get("resources") or {"requests": {"cpu": "50m", "memory": "64Mi"},
-                                                 "limits": {"cpu": "500m", "memory": "256Mi"}},
+            "resources": qk.get("resources") or _default_resources(ctx, notes),
             "config_files": qk.get("config_files", []),
             "secrets": qk.get("secrets", []),
             "sidecars": qk.get("sidecars", []),
@@ -415,6 +420,17 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
         "publishers": qi.get("publishers", []),
         "read_files": files,
     }
+
+
+def _default_resources(ctx, notes):
+    """Small requests; the memory limit is the legacy VM's memory when its Vagrantfile says (an app that ran in
+    a 1 GB VM may need more than a default cap: festival's text2wave does), else 256 MiB."""
+    limit = "256Mi"
+    if ctx.get("memory_mb"):
+        limit = "%dMi" % ctx["memory_mb"]
+        notes.append("memory limit %s: the memory of the VM in the Vagrantfile (set kubernetes.resources in .qi.yml "
+                     "or app_deploy_resources to change it)" % limit)
+    return {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": limit}}
 
 
 def _smoke_test(lv, port):

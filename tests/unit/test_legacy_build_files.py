@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.smoke_test import judge
 from ansible_collections.qi.convergence.plugins.plugin_utils.legacy_build_files import (
-    parse_ansible_command, read_dockerfile, read_vagrantfile)
+    forwarded_ports, parse_ansible_command, read_dockerfile, read_vagrantfile, vm_memory_mb)
 from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
 
 from appfolder import write
@@ -141,3 +141,42 @@ def test_a_non_ansible_dockerfile_gives_only_its_env_copy_and_from(tmp_path):
 ])
 def test_smoke_test_verdicts(status, body, verdict):
     assert judge({"path": "/", "port": 1, "status": 200, "text": "ok here"}, status, body) == verdict
+
+
+@pytest.mark.parametrize("text, mb", [
+    ('ram = ENV["VM_RAM"] || 1048\n  vm.customize ["modifyvm", :id, "--memory", ram]\n', 1048),
+    ('vm.customize ["modifyvm", :id, "--memory", 2048]\n', 2048),
+    ('config.vm.provider "virtualbox" do |vb|\n  vb.memory = "4096"\nend\n', 4096),
+    ('config.vm.box = "centos/7"\n', None)])
+def test_the_vms_memory_in_a_vagrantfile(text, mb):
+    assert vm_memory_mb(text) == mb
+
+
+def test_the_vms_memory_is_the_default_memory_limit(app):
+    vagrantfile = app / "Vagrantfile"
+    vagrantfile.write_text(vagrantfile.read_text().replace(
+        '  config.vm.box', '  config.vm.provider :virtualbox do |vm|\n    vm.customize ["modifyvm", :id, "--memory", 1024]'
+        '\n  end\n  config.vm.box'))
+    spec = read(app)
+    assert spec["deploy"]["resources"]["limits"]["memory"] == "1024Mi"
+    assert "memory limit 1024Mi: the memory of the VM in the Vagrantfile" in "\n".join(spec["notes"])
+
+
+def test_the_port_of_a_legacy_build_when_the_provisioning_names_none(app):
+    vars_yml = app / "provisioning" / "vars.yml"
+    vars_yml.write_text(vars_yml.read_text().replace("nodejs_app_tcp_port: 8080", ""))
+    dockerfile = app / "Dockerfile"
+    assert read(app)["run"]["port"] == 8080  # the Dockerfile's EXPOSE 8080
+    dockerfile.write_text(dockerfile.read_text().replace("EXPOSE 8080", "EXPOSE 8080 9090"))
+    with pytest.raises(QiError) as e:
+        read(app)
+    assert "set app_tcp_port (the Dockerfile names several: 8080, 9090)" in str(e.value)
+
+
+def test_forwarded_guest_ports_of_a_vagrantfile():
+    text = ('guest_tcp_port = ENV["VM_GUEST_TCP_PORT"] || ansible_vars["nodejs_app_tcp_port"] || 8080\n'
+            'config.vm.network "forwarded_port", guest: guest_tcp_port, host: 1\n'
+            'config.vm.network "forwarded_port", guest: 19531, host: 19531\n'
+            '#config.vm.network "forwarded_port", guest: 7000, host: 7000\n'
+            'config.vm.network :forwarded_port, guest: 5984, host: 5984\n')
+    assert forwarded_ports(text) == [8080, 5984]
