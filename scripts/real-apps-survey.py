@@ -7,7 +7,8 @@ DIR holds one folder per real app, named OWNER+REPO@COMMIT (copied unchanged fro
 local inventory (its own namespace, node ports chosen by the cluster); what answers is asked over HTTP. A folder may
 hold `.survey-probe` (one path, e.g. /defaults/fluid.component) to ask instead of /, and `.survey-vars.json`: what the
 app's README asks its user to provide (e.g. a token in secrets_env_vars), passed as extra vars. A failure is the machine's when
-its reason is a host this machine cannot reach (GitHub, a git-hosted npm dependency), else the project's.
+its reason is a host this machine cannot reach (GitHub, a git-hosted npm dependency); the user's choice when the
+existing config is ambiguous and the error lists the candidates; else the project's.
 """
 import argparse
 import http.client
@@ -22,6 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- survey:begin -->", "<!-- survey:end -->"
 MACHINE = re.compile(r"github\.com|git host is not reachable|ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED [\d.]+:443"
                      r"|unable to access 'https://")
+# The existing config is ambiguous and says so (several candidate ports): a one-line .qi.yml decides.
+USER_CHOICE = re.compile(r"names several: ")
 ANSWERS = re.compile(r"(\w[\w.-]*) revision \d+ answers at (http://[^\s\"]+)")
 
 
@@ -80,7 +83,7 @@ def survey(folder, namespace):
         built = "making the image reproducible" in out or "is in the registry already" in out
         row["outcome"] = "built, deploy failed" if built else "build failed"
         row["detail"] = why
-        row["fault"] = "machine" if MACHINE.search(why) else "project"
+        row["fault"] = "machine" if MACHINE.search(why) else "user's choice" if USER_CHOICE.search(why) else "project"
     return row
 
 

@@ -159,6 +159,8 @@ def _failure_lines(log_path):
     return out or lines[-15:]
 
 
+# A package.json dependency written owner/repo#ref: npm fetches its tarball from GitHub.
+_GITHUB_TARBALL = re.compile(r"request to (https://codeload\.github\.com/[^\s\"']+) failed")
 _GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+\.git|github:[\w./-]+)")
 
 
@@ -166,7 +168,8 @@ def _hints(log_path):
     """Plain words for failures whose own output buries the cause."""
     with open(log_path, "r", errors="replace") as f:
         text = f.read()
-    deps = sorted(set(m.group(1) for m in _GIT_DEP.finditer(text) if "npm" in text))
+    deps = sorted(set(m.group(1) for m in _GIT_DEP.finditer(text) if "npm" in text) |
+                  set(m.group(1) for m in _GITHUB_TARBALL.finditer(text)))
     if deps and ("npm error" in text or "npm ERR!" in text or "error Command failed" in text):
         return ["npm could not fetch the git-hosted dependency %s: its git host is not reachable from this "
                 "machine. Publish it to the npm registry and depend on a version, or vendor it into the app."

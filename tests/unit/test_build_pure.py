@@ -1,6 +1,8 @@
 """Pure parts of the image build: fingerprint, committed config, inventory for the build container."""
 import os
 
+import pytest
+
 from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint
 from ansible_collections.qi.convergence.plugins.module_utils.image_build import _inventory
 from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
@@ -56,3 +58,20 @@ def test_base_identity_is_what_the_base_is_made_of_not_its_id():
     desktop = dict(content, **{"io.qi-convergence.desktop-of": "sha256:1"})
     assert base_identity(SimpleNamespace(id="sha256:3", labels=desktop)).startswith("debian-12-minbase-abc+desktop(")
     assert base_identity(SimpleNamespace(id="sha256:4", labels={})) == "sha256:4"
+
+
+@pytest.mark.parametrize("log, named", [
+    # npm 2 cloning a git URL dependency (GPII/first-discovery-server's first-discovery).
+    ("npm ERR! git clone --template=/tmp/x --mirror https://github.com/GPII/first-discovery.git /tmp/y: fatal: "
+     "unable to access 'https://github.com/GPII/first-discovery.git/': Could not resolve host: github.com\n",
+     "https://github.com/GPII/first-discovery.git"),
+    # npm 11 fetching an owner/repo#ref dependency's tarball (simonbates/fluid-authoring's chartAuthoring).
+    ("npm error network request to https://codeload.github.com/amb26/chartAuthoring/tar.gz/ed1d3a1 failed, reason: "
+     "getaddrinfo ENOTFOUND codeload.github.com\n", "https://codeload.github.com/amb26/chartAuthoring/tar.gz/ed1d3a1"),
+])
+def test_a_git_hosted_npm_dependency_is_named_as_unreachable(tmp_path, log, named):
+    from ansible_collections.qi.convergence.plugins.module_utils.image_build import _hints
+    path = tmp_path / "build.log"
+    path.write_text(log)
+    hint, = _hints(str(path))
+    assert named in hint and "not reachable from this machine" in hint
