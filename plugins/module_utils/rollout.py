@@ -7,6 +7,7 @@ container's last log lines (its previous instance's for crash loops), and report
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
@@ -73,13 +74,23 @@ def _pod_events(kube, pod):
                      field_selector="involvedObject.uid=%s" % pod["metadata"]["uid"])
 
 
+def log_hint(logs):
+    """Plain words for a crash whose log buries the cause (pure)."""
+    if re.search(r"SyntaxError: Unexpected token", logs) and "node_modules" in logs:
+        return ("\nA dependency in node_modules uses syntax this Node.js does not have: npm resolved its version "
+                "range today, to a release newer than the app's Node.js. Pin the versions that worked "
+                "(package-lock.json or npm-shrinkwrap.json) or ask for a newer nodejs_version.")
+    return ""
+
+
 def _failed(kube, dep, pod, failure):
     name, ns = pod["metadata"]["name"], dep["metadata"]["namespace"]
     logs = kube.pod_log(ns, name, failure.container, LOG_LINES, failure.previous) if failure.container else ""
-    return RolloutFailed("%s: Deployment %s, pod %s, container %s: %s%s" % (
+    return RolloutFailed("%s: Deployment %s, pod %s, container %s: %s%s%s" % (
         failure.reason, dep["metadata"]["name"], name, failure.container, failure.message,
         "\nlast %d log lines of %s%s:\n%s" % (LOG_LINES, failure.container, " (previous instance)" if failure.previous
-                                              else "", logs.rstrip()) if logs.strip() else "\n(no log lines)"))
+                                              else "", logs.rstrip()) if logs.strip() else "\n(no log lines)",
+        log_hint(logs)))
 
 
 def _check(kube, dep, pull_retries=PULL_RETRIES):

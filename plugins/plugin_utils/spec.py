@@ -311,13 +311,14 @@ def _normalise(app_dir, src_dir, qi, prefix, qi_path, legacy, rpm_map):
                       **_where(qi_path or where["path"], prefix, "app_start_script"))
     if service and not port:
         candidates = ", ".join(str(p) for p in ctx.get("ports") or [])
-        raise QiError("a service needs a port: set app_tcp_port%s" % (
-            " (the %s names several: %s)" % (ctx["port_source"], candidates) if candidates else ""),
+        several = " (the %s names several: %s)" % (ctx["port_source"], candidates) if candidates else ""
+        raise QiError("a service needs a port: set app_tcp_port%s" % several,
                       **_where(qi_path or where["path"], prefix, "app_tcp_port"))
     env = _env(lv.get("nodejs_app_env_vars"), where)
     if port and stack == "nodejs":
-        # The real nodejs role exported this to the service; real apps refuse to start without it.
-        env.setdefault("%s_TCP_PORT" % str(legacy_name).upper().replace("-", "_"), str(port))
+        # The real nodejs role exported this to the service after the app's own variables (its unit's
+        # Environment= line ends with it), so it wins over an empty one from an unset lookup('env', ...).
+        env["%s_TCP_PORT" % str(legacy_name).upper().replace("-", "_")] = str(port)
     env.update(_env(qr.get("env"), where))
     secret_names = sorted(k for k in env if SECRET_NAME.search(k))
     for k in secret_names:

@@ -106,3 +106,11 @@ def test_waiting_notes():
     unschedulable = pod(conditions=[{"type": "PodScheduled", "status": "False", "message": "0/1 nodes: cpu"}])
     assert waiting_note(unschedulable) == "unschedulable: 0/1 nodes: cpu"
     assert waiting_note(pod([waiting("ContainerCreating")])) == "web ContainerCreating"
+
+
+def test_a_dependency_newer_than_the_apps_node_is_said_in_plain_words():
+    from ansible_collections.qi.convergence.plugins.module_utils.rollout import log_hint
+    logs = ("/opt/app/node_modules/request/node_modules/tough-cookie/lib/pubsuffix-psl.js:32\n"
+            "SyntaxError: Unexpected token ...\n    at exports.runInThisContext (vm.js:53:16)\n")
+    assert "newer than the app's Node.js" in log_hint(logs)
+    assert log_hint("Error: listen EADDRINUSE") == ""

@@ -221,3 +221,8 @@ def test_a_provisioning_that_names_no_app_takes_package_json_s_name(tmp_path):
     root = make_app(tmp_path / "app", vars_yml={"nginx_static_base_path": "/srv/www"}, playbook=play)
     write(os.path.join(root, "package.json"), '{"name": "@gpii/qi-dashboard-frontend", "version": "0.1.0"}')
     assert read_app(root)["name"] == "qi-dashboard-frontend"
+
+
+def test_the_roles_port_variable_wins_over_an_empty_one_from_an_unset_env_lookup(tmp_path):
+    spec = legacy(tmp_path, nodejs_app_env_vars=['HELLO_TCP_PORT=""', "A=1"])
+    assert spec["run"]["env"] == {"HELLO_TCP_PORT": "8080", "A": "1"}
