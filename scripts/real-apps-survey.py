@@ -8,7 +8,8 @@ local inventory (its own namespace, node ports chosen by the cluster); what answ
 hold `.survey-probe` (one path, e.g. /defaults/fluid.component) to ask instead of /, and `.survey-vars.json`: what the
 app's README asks its user to provide (e.g. a token in secrets_env_vars), passed as extra vars. A failure is the machine's when
 its reason is a host this machine cannot reach (GitHub, a git-hosted npm dependency); the user's choice when the
-existing config is ambiguous and the error lists the candidates; else the project's.
+existing config is ambiguous and the error lists the candidates; the app's dependencies when its unpinned version
+ranges resolve today to releases its Node.js cannot run; else the project's.
 """
 import argparse
 import http.client
@@ -25,6 +26,8 @@ MACHINE = re.compile(r"github\.com|git host is not reachable|ENOTFOUND|EAI_AGAIN
                      r"|unable to access 'https://")
 # The existing config is ambiguous and says so (several candidate ports): a one-line .qi.yml decides.
 USER_CHOICE = re.compile(r"names several: ")
+# The app's unpinned dependencies resolve today to releases its Node.js cannot run (the rollout says so).
+APP_DEPENDENCIES = re.compile(r"newer than the app's Node\.js")
 ANSWERS = re.compile(r"(\w[\w.-]*) revision \d+ answers at (http://[^\s\"]+)")
 
 
@@ -59,7 +62,9 @@ def reason(output):
     fatal = [l for l in output.splitlines() if l.startswith("fatal: [")]
     msgs = re.findall(r'"msg": "((?:[^"\\]|\\.)*)"', fatal[-1] if fatal else output)
     text = (json.loads('"%s"' % msgs[-1]) if msgs else output.strip().splitlines()[-1] if output.strip() else "")
-    return " / ".join(l.strip() for l in text.splitlines()[:3])[:400]
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    hint = [l for l in lines[3:] if "newer than the app's Node.js" in l]
+    return " / ".join(lines[:3] + hint)[:600]
 
 
 def survey(folder, namespace):
@@ -83,7 +88,8 @@ def survey(folder, namespace):
         built = "making the image reproducible" in out or "is in the registry already" in out
         row["outcome"] = "built, deploy failed" if built else "build failed"
         row["detail"] = why
-        row["fault"] = "machine" if MACHINE.search(why) else "user's choice" if USER_CHOICE.search(why) else "project"
+        row["fault"] = ("machine" if MACHINE.search(why) else "user's choice" if USER_CHOICE.search(why)
+                        else "the app's dependencies today" if APP_DEPENDENCIES.search(why) else "project")
     return row
 
 

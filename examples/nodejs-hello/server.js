@@ -29,10 +29,13 @@ var server = http.createServer(function (req, res) {
   res.end(JSON.stringify(reply(process.env, motd(), ms(Date.now() - started))) + '\n');
 });
 
-server.listen(port, function () {
-  console.log('nodejs-hello listening on ' + port + ' (node ' + process.version + ')');
-  if (maintenance) { console.log('maintenance mode: /healthz answers 503'); }
-});
+// A slow start (warming caches, connecting to a database) is simulated with NODEJS_HELLO_START_DELAY_MS.
+setTimeout(function () {
+  server.listen(port, function () {
+    console.log('nodejs-hello listening on ' + port + ' (node ' + process.version + ')');
+    if (maintenance) { console.log('maintenance mode: /healthz answers 503'); }
+  });
+}, parseInt(process.env.NODEJS_HELLO_START_DELAY_MS || '0', 10));
 
 // Lifecycle conformance: finish in-flight requests, then exit when the platform asks.
 process.on('SIGTERM', function () {

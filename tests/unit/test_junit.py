@@ -38,3 +38,12 @@ def test_a_failed_spec_names_the_file_and_a_failed_rollout_every_service():
     assert spec[".qi.yml"][0]["failure"].startswith(".qi.yml:2")
     rollout = rollout_cases({"failed": True, "msg": "CrashLoopBackOff"}, 30, ["a", "b"])
     assert sorted(rollout) == ["a", "b"] and rollout["a"][0]["failure"] == "CrashLoopBackOff"
+
+
+def test_a_cached_test_result_is_reported_as_skipped_naming_the_build_that_ran_it():
+    hit = dict(BUILD_OK, cache_hit=True, pushed=False,
+               tests={"results": [{"command": "npm test", "rc": 0, "output": "", "cached": True}], "cached": True})
+    suite = ET.fromstring(to_xml(build_cases({"builds": [hit]}, 1.0))).find("testsuite[@name='web']")
+    skipped = suite.find("testcase[@name='test: npm test']/skipped")
+    assert skipped.get("message") == "passed in the build that produced r/web@sha256:1"
+    assert suite.get("skipped") == "1" and suite.get("failures") == "0"
