@@ -64,7 +64,7 @@ def reason(output):
     text = (json.loads('"%s"' % msgs[-1]) if msgs else output.strip().splitlines()[-1] if output.strip() else "")
     lines = [l.strip() for l in text.splitlines() if l.strip()]
     hint = [l for l in lines[3:] if "newer than the app's Node.js" in l]
-    return " / ".join(lines[:3] + hint)[:600]
+    return " / ".join([l[:200] for l in lines[:3]] + hint)
 
 
 def survey(folder, namespace):
@@ -85,7 +85,7 @@ def survey(folder, namespace):
         row["fault"] = ""
     else:
         why = reason(out)
-        built = "making the image reproducible" in out or "is in the registry already" in out
+        built = why.startswith("rollout of") or "making the image reproducible" in out
         row["outcome"] = "built, deploy failed" if built else "build failed"
         row["detail"] = why
         row["fault"] = ("machine" if MACHINE.search(why) else "user's choice" if USER_CHOICE.search(why)

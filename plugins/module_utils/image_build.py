@@ -161,7 +161,7 @@ def _failure_lines(log_path):
 
 # A package.json dependency written owner/repo#ref: npm fetches its tarball from GitHub.
 _GITHUB_TARBALL = re.compile(r"request to (https://codeload\.github\.com/[^\s\"']+) failed")
-_GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+\.git|github:[\w./-]+)")
+_GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+?\.git(?=[\s\"'/#:]|$)|github:[\w./-]+)")
 
 
 def _hints(log_path):
