@@ -15,6 +15,11 @@ var configFile = process.env.CONFIG_FILE || '/etc/nodejs-hello/motd.txt';
 // Maintenance mode: the service keeps running but reports itself unhealthy, so no traffic is sent to it.
 var maintenance = process.env.NODEJS_HELLO_MAINTENANCE === '1';
 var started = Date.now();
+// A state that breaks every start (a corrupt cache left in /tmp, which outlives the container's restarts).
+if (fs.existsSync('/tmp/nodejs-hello-broken')) {
+  console.error('/tmp/nodejs-hello-broken exists: refusing to start');
+  process.exit(1);
+}
 
 function motd() {
   try { return fs.readFileSync(configFile, 'utf8').trim(); } catch (e) { return ''; }

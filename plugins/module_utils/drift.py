@@ -37,16 +37,22 @@ def signature(meta):
     return "%s:%s:%s" % (meta.get("uid"), meta.get("generation"), ";".join(writes))
 
 
-def live_signatures(kube, namespace, kinds):
-    """{object key: signature} of our objects of these (apiVersion, kind)s in the namespace: a list per kind."""
+def live_signatures(kube, namespace, kinds, whole_kinds=(), whole=None):
+    """{object key: signature} of our objects of these (apiVersion, kinds) in the namespace: a list per kind.
+
+    The kinds in whole_kinds are listed whole (status included) into the dict `whole`, by key: the same one list
+    answers "unchanged?" and "still healthy?"."""
     kinds = sorted(set(kinds))
-    lists = pmap(lambda ak: kube.list(ak[0], ak[1], namespace, MANAGED_BY, metadata_only=True), kinds)
+    lists = pmap(lambda ak: kube.list(ak[0], ak[1], namespace, MANAGED_BY, metadata_only=ak[1] not in whole_kinds),
+                 kinds)
     out = {}
     for (api_version, kind), items in zip(kinds, lists):
         for item in items:
             meta = item.get("metadata", item)
-            out[object_key(api_version, kind, dict(meta, namespace=meta.get("namespace") or namespace))] = \
-                signature(meta)
+            key = object_key(api_version, kind, dict(meta, namespace=meta.get("namespace") or namespace))
+            out[key] = signature(meta)
+            if kind in whole_kinds and whole is not None:
+                whole[key] = item
     return out
 
 

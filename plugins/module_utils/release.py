@@ -24,7 +24,8 @@ from ansible_collections.qi.convergence.plugins.module_utils.manifests import IN
 from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
 from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import PULL_RETRIES
 from ansible_collections.qi.convergence.plugins.module_utils.release_lock import ReleaseLocks
-from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, wait_all, wait_deployments
+from ansible_collections.qi.convergence.plugins.module_utils.rollout import (
+    RolloutFailed, status_of, wait_all, wait_deployments)
 from ansible_collections.qi.convergence.plugins.module_utils.smoke_test import smoke_failure
 
 RELEASE_LABEL = "qi-convergence.io/release"
@@ -382,22 +383,50 @@ def _recover(kube, p, histories, rel, failure, progress=None):
 
 
 def _skip_unchanged(kube, namespace, releases):
-    """Mark the releases with nothing to do (no write at all); note the drift of the others."""
+    """Mark the releases with nothing to do (no write at all); note the drift of the others; return the unchanged
+    releases' Deployments that are not all available, as read by the same lists: {release: [deployment]}."""
     candidates = [r for r in releases if r.current and r.current.get("signatures") and not r.note and
                   r.current.get("hashes") == r.hashes and r.current.get("image") == r.image and trackable(r.objects)]
     if not candidates:
-        return
-    live = live_signatures(kube, namespace, [(o["apiVersion"], o["kind"]) for r in candidates for o in r.objects])
+        return {}
+    whole = {}
+    live = live_signatures(kube, namespace, [(o["apiVersion"], o["kind"]) for r in candidates for o in r.objects],
+                           ("Deployment",), whole)
+    degraded = {}
     for rel in candidates:
         rel.drift = drifted([(key(o), label(o)) for o in rel.objects], rel.current["signatures"], live)
         rel.unchanged = not rel.drift
+        for obj in rel.objects if rel.unchanged else []:
+            dep = whole.get(key(obj)) if obj["kind"] == "Deployment" else None
+            if dep is not None and not _available(dep):
+                degraded.setdefault(rel.name, []).append(obj)
+    return degraded
+
+
+def _available(dep):
+    try:
+        return status_of(dep)[0]
+    except RolloutFailed:
+        return False
+
+
+def _check_unchanged(kube, p, releases, degraded, progress):
+    """Nothing changed, yet a Deployment is not available: wait for it as a rollout would, and fail naming why."""
+    if progress:
+        progress("nothing changed, but not every Deployment is available: %s" % ", ".join(sorted(degraded)))
+    failures = wait_all(kube, degraded, p["wait_timeout"], progress, p.get("pull_retries", PULL_RETRIES))
+    for rel in releases:
+        if rel.name in failures:
+            rel.error = ("%s: nothing changed, but it is not healthy (nothing was rolled back: this run applied "
+                         "nothing): %s" % (rel.name, failures[rel.name]))
 
 
 def run_releases(kube, p, items, histories, check_mode=False, want_diff=False, progress=None, namespace_missing=False):
     """Roll out many releases in one namespace; return (results, failed messages, releases)."""
     releases = [Release(item, histories) for item in items]
-    if not namespace_missing:
-        _skip_unchanged(kube, p["namespace"], releases)
+    degraded = {} if namespace_missing else _skip_unchanged(kube, p["namespace"], releases)
+    if degraded and p["wait"] and not check_mode:
+        _check_unchanged(kube, p, releases, degraded, progress)
     todo = [r for r in releases if not r.unchanged]
     for rel in todo:
         if rel.drift and progress:

@@ -319,6 +319,31 @@ def test_an_api_server_restart_during_the_rollout_ends_clean(released, namespace
     wait_answer(node_port(namespace))
 
 
+def test_a_crash_looping_app_is_not_a_no_change_ok(released, namespace):
+    deploy(released, namespace)  # whatever ran before: the release as it is, healthy
+    wait_answer(node_port(namespace))
+    pod = kube_json("-n", namespace, "get", "pod", "-l", "app.kubernetes.io/name=nodejs-hello")["items"][0]
+    name = pod["metadata"]["name"]
+    # Broken after its release, with no object changed: every start of the container now exits 1.
+    kubectl("-n", namespace, "exec", name, "--", "sh", "-c", "touch /tmp/nodejs-hello-broken && kill 1")
+    for attempt in range(120):
+        statuses = kube_json("-n", namespace, "get", "pod", name)["status"].get("containerStatuses") or []
+        if any((s.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff" for s in statuses):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the pod did not start crash looping")
+    res = deploy(released, namespace, check=False)
+    assert res.rc != 0
+    msg = res.failure()
+    assert "nothing changed, but it is not healthy" in msg and "CrashLoopBackOff" in msg, msg
+    assert "refusing to start" in msg  # the container's own last log lines
+    assert res.results("Roll out")[0]["releases"][0]["changed"] is False
+    kubectl("-n", namespace, "delete", "pod", name, "--wait=false")  # a new pod has a fresh /tmp
+    wait_answer(node_port(namespace))
+    deploy(released, namespace)
+
+
 def test_turning_the_autoscaler_on_keeps_the_live_replica_count(released, namespace):
     deploy(released, namespace, "-e", "app_deploy_replicas=2")
     assert kube_json("-n", namespace, "get", "deployment", "nodejs-hello")["spec"]["replicas"] == 2

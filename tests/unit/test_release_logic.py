@@ -226,3 +226,24 @@ def test_a_refusal_stops_the_later_phases():
     with pytest.raises(QiError):
         roll(kube, "v1")
     assert not [c for c in kube.calls if c[0] == "apply" and c[1] in ("Deployment", "Service")]
+
+
+def _status(kube, available):
+    dep = kube.objects[ref("apps/v1", "Deployment", "web", NS)]
+    dep["status"] = {"replicas": 2, "updatedReplicas": 2, "availableReplicas": available}
+
+
+def test_a_no_change_run_still_checks_every_deployment_is_available(monkeypatch):
+    kube = FakeKube()
+    roll(kube, "v1", objects=labelled("v1"))
+    waiting = dict(P, wait=True, wait_timeout=1)
+    _status(kube, 2)
+    kube.calls.clear()
+    results, errors, _r = run_releases(kube, waiting, [{"release": "web", "objects": labelled("v1"), "image": "v1",
+                                                        "revision": None}], Histories(kube, NS))
+    assert not errors and not results[0]["changed"] and kube.calls == []
+    _status(kube, 0)  # it broke after its release: a no-change run must not say "ok"
+    results, errors, _r = run_releases(kube, waiting, [{"release": "web", "objects": labelled("v1"), "image": "v1",
+                                                        "revision": None}], Histories(kube, NS))
+    assert results[0]["failed"] and not results[0]["changed"] and kube.calls == []
+    assert "web: nothing changed, but it is not healthy" in errors[0] and "0 of 2 updated replicas available" in errors[0]
