@@ -133,7 +133,12 @@ options:
     description: Roll back to this recorded revision; C(0) means the revision before the current one.
     type: int
   wait:
-    description: Wait for the Deployments to roll out.
+    description:
+      - Wait for the Deployments to roll out, then run the smoke test a Deployment carries (annotation
+        C(qi-convergence.io/smoke-test), from the legacy C(nodejs_app_test_http_endpoint)) on a pod of the new revision
+        through the API server's pod proxy; a failing smoke test fails the release like a failed rollout.
+      - A release with nothing to change is still checked - a Deployment that is not available is waited for, and
+        the task fails naming why (nothing is rolled back, as nothing was applied).
     type: bool
     default: true
   wait_timeout:
