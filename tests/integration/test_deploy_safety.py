@@ -322,10 +322,12 @@ def test_an_api_server_restart_during_the_rollout_ends_clean(released, namespace
 def test_a_crash_looping_app_is_not_a_no_change_ok(released, namespace):
     deploy(released, namespace)  # whatever ran before: the release as it is, healthy
     wait_answer(node_port(namespace))
-    pod = kube_json("-n", namespace, "get", "pod", "-l", "app.kubernetes.io/name=nodejs-hello")["items"][0]
-    name = pod["metadata"]["name"]
-    # Broken after its release, with no object changed: every start of the container now exits 1.
-    kubectl("-n", namespace, "exec", name, "--", "sh", "-c", "touch /tmp/nodejs-hello-broken && kill 1")
+    pods = [p for p in kube_json("-n", namespace, "get", "pod", "-l", "app.kubernetes.io/name=nodejs-hello")["items"]
+            if not p["metadata"].get("deletionTimestamp") and p["status"].get("phase") == "Running"]
+    name = max(pods, key=lambda p: p["metadata"]["creationTimestamp"])["metadata"]["name"]
+    # Broken after its release, with no object changed: every start of the container now exits 1. (The exec ends
+    # with the container it stops, so its own exit status says nothing.)
+    kubectl("-n", namespace, "exec", name, "--", "sh", "-c", "touch /tmp/nodejs-hello-broken && kill 1", check=False)
     for attempt in range(120):
         statuses = kube_json("-n", namespace, "get", "pod", name)["status"].get("containerStatuses") or []
         if any((s.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff" for s in statuses):
