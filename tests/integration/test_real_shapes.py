@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import shutil
+import time
 import uuid
 
 import docker
@@ -25,10 +26,16 @@ def site(app, check=True, env=None):
 
 def get(path="/"):
     port = kube_json("-n", NS, "get", "svc", NAME)["spec"]["ports"][0]["nodePort"]
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    c.request("GET", path)
-    r = c.getresponse()
-    return r.status, r.read().decode()
+    # A node port allocated moments ago may not be programmed yet: refused connections are retried a while.
+    for attempt in range(40):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        except ConnectionRefusedError:
+            time.sleep(0.5)
+    raise AssertionError("nothing answers on node port %d" % port)
 
 
 @pytest.fixture(scope="module")
