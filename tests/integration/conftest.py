@@ -1,8 +1,10 @@
 """Helpers for tests against the real engine, registry and cluster this project sets up on this machine."""
+import http.client
 import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -76,6 +78,19 @@ def playbook(*args, check=True, inventory="inventories/local/hosts.yml", timeout
 def kubectl_bin():
     bins = sorted(d for d in os.listdir(os.path.join(STATE, "k8s")) if os.path.exists(os.path.join(STATE, "k8s", d, "bin", "kubectl")))
     return os.path.join(STATE, "k8s", bins[-1], "bin", "kubectl")
+
+
+def http_get(port, path="/", tries=40, pause=0.25, timeout=2):
+    """(status, body) of GET 127.0.0.1:port/path, retrying while nothing answers yet (a port just opened)."""
+    for attempt in range(tries):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        except OSError:
+            time.sleep(pause)
+    raise AssertionError("nothing answered on 127.0.0.1:%d" % port)
 
 
 def kubectl(*args, check=True, timeout=120):

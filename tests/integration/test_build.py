@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import docker
 import pytest
 
-from conftest import failing_hello, EXAMPLES, STATE, playbook
+from conftest import failing_hello, http_get, EXAMPLES, STATE, playbook
 
 BUILD_TASK = "Build, test and push the images of"
 
@@ -40,15 +40,7 @@ def built(tmp_path_factory):
 
 
 def get(port, path, tries=40):
-    for attempt in range(tries):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", path)
-            r = c.getresponse()
-            return r.status, r.read().decode()
-        except OSError:
-            time.sleep(0.25)
-    raise AssertionError("nothing answered on 127.0.0.1:%d" % port)
+    return http_get(port, path, tries)
 
 
 @pytest.mark.parametrize("name, port, health, body", [

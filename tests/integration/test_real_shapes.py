@@ -1,17 +1,15 @@
 """Real app folders' shapes, built and deployed for real: a legacy Dockerfile's ENV choosing the vars file and the
 install dir, a CamelCase nodejs_app_name, Node.js 0.10 from the Dockerfile's FROM, an RPM package the app runs,
 nodejs_app_dev_env on, and the role's test endpoint as the smoke test that rolls a release back."""
-import http.client
 import json
 import os
 import shutil
-import time
 import uuid
 
 import docker
 import pytest
 
-from conftest import ROOT, kube_json, kubectl, playbook
+from conftest import ROOT, http_get, kube_json, kubectl, playbook
 
 pytestmark = pytest.mark.cluster
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "legacy-dockerfile-app")
@@ -26,16 +24,8 @@ def site(app, check=True, env=None):
 
 def get(path="/"):
     port = kube_json("-n", NS, "get", "svc", NAME)["spec"]["ports"][0]["nodePort"]
-    # A node port allocated moments ago may not be programmed yet: refused connections are retried a while.
-    for attempt in range(40):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", path)
-            r = c.getresponse()
-            return r.status, r.read().decode()
-        except ConnectionRefusedError:
-            time.sleep(0.5)
-    raise AssertionError("nothing answers on node port %d" % port)
+    # A node port allocated moments ago may not be programmed yet: http_get retries a while.
+    return http_get(port, path, pause=0.5, timeout=5)
 
 
 @pytest.fixture(scope="module")
