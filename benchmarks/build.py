@@ -61,8 +61,8 @@ def ours(nonce):
 def ours_library_call(nonce):
     """The warm path without ansible-playbook's own start-up: spec read + fingerprint + cache lookup."""
     sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
-    from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
-    from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import build_image
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
     params = {"docker_host": None, "base_image": BASE, "phases": [], "overrides": {"qi_bench_nonce": nonce},
               "collections_path": os.path.join(ROOT, "build", "collections"), "registry": "127.0.0.1:5000",
               "push": True, "log_dir": os.path.join(STATE, "logs"), "registry_username": None, "roles_path": "",
@@ -74,7 +74,7 @@ def ours_library_call(nonce):
 
 def legacy_context():
     sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
-    from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.npm_settings import (
         CA_FILE, NPMRC, host_settings, npmrc_text)
     ctx = tempfile.mkdtemp(prefix="qi-bench-legacy-")
     with open(os.path.join(ctx, "Dockerfile"), "w") as f:

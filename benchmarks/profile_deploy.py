@@ -27,11 +27,11 @@ def import_cost():
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 30
-    from ansible_collections.qi.convergence.plugins.module_utils import kube as kube_mod
-    from ansible_collections.qi.convergence.plugins.module_utils import release as release_mod
-    from ansible_collections.qi.convergence.plugins.module_utils import rollout as rollout_mod
-    from ansible_collections.qi.convergence.plugins.module_utils.release_task import deploy
-    from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
+    from ansible_collections.qi.convergence.plugins.plugin_utils.kube import client as kube_mod
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release import releases as release_mod
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release import rollout as rollout_mod
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release.task import deploy
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
     stats = collections.defaultdict(lambda: [0, 0.0])
     phase = {"name": "setup"}

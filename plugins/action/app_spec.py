@@ -8,9 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.module_args import APP_SPEC
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_apps
+from ..module_utils.errors import QiError
+from ..module_utils.module_args import APP_SPEC
+from ..plugin_utils.spec.reader import read_apps
 
 
 class ActionModule(ActionBase):

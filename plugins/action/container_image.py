@@ -8,12 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.progress import progress
-from ansible_collections.qi.convergence.plugins.module_utils.module_args import CONTAINER_IMAGE
+from ..module_utils.errors import QiError
+from ..plugin_utils.report.progress import progress
+from ..module_utils.module_args import CONTAINER_IMAGE
 
 try:
-    from ansible_collections.qi.convergence.plugins.plugin_utils.build_all import build_all
+    from ..plugin_utils.image.build_all import build_all
     IMPORT_ERROR = None
 except ImportError as e:  # the docker SDK
     build_all = None

@@ -12,9 +12,9 @@ import traceback
 
 from ansible import constants as C
 from ansible.plugins.action import ActionBase
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.progress import progress
-from ansible_collections.qi.convergence.plugins.module_utils.module_args import K8S_RELEASE
+from ..module_utils.errors import QiError
+from ..plugin_utils.report.progress import progress
+from ..module_utils.module_args import K8S_RELEASE
 
 # A task's worker is a fork of the whole controller. Freezing what it inherited keeps the garbage collector from
 # walking all of it again and again while the task's options are templated, the libraries load (imported in run(),
@@ -28,8 +28,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         # Here, not at the top: loaded after the freeze above.
-        from ansible_collections.qi.convergence.plugins.module_utils.release_task import deploy
-        from ansible_collections.qi.convergence.plugins.plugin_utils.release_apps import from_app_dirs
+        from ..plugin_utils.release.task import deploy
+        from ..plugin_utils.release.app_dirs import from_app_dirs
         result = super(ActionModule, self).run(tmp, task_vars)
         _validation, p = self.validate_argument_spec(**K8S_RELEASE)
         not_deployed = []

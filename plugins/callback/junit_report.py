@@ -35,7 +35,7 @@ import os
 import time
 
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.qi.convergence.plugins.module_utils.junit import (
+from ..plugin_utils.report.junit import (
     build_cases, rollout_cases, spec_cases, to_xml)
 
 ACTIONS = {"app_spec": "spec", "container_image": "build", "k8s_release": "rollout"}

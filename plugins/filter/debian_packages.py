@@ -42,8 +42,8 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.rpm_map import debian_packages
+from ..module_utils.errors import QiError
+from ..plugin_utils.spec.rpm_map import debian_packages
 
 
 def _debian_packages(rpms, extra_map=None):

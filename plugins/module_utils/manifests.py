@@ -16,7 +16,7 @@ import json
 import os
 import re
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from .errors import QiError
 
 MANAGER = "qi.convergence"
 INITIAL_REPLICAS = "qi-convergence.io/initial-replicas"
@@ -171,6 +171,16 @@ def _env_secret(legacy, values, ns, labels):
         return []
     return [{"apiVersion": "v1", "kind": "Secret", "metadata": _meta(legacy["name"], ns, labels), "type": "Opaque",
              "data": dict((k, _b64(v)) for k, v in sorted(values.items()))}]
+
+
+def mask(obj):
+    """A copy safe to show: Secret values hidden."""
+    if obj and obj.get("kind") == "Secret":
+        obj = dict(obj)
+        for field in ("data", "stringData"):
+            if obj.get(field):
+                obj[field] = dict((k, "<hidden>") for k in obj[field])
+    return obj
 
 
 def check_service_name(spec):

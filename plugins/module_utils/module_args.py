@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_auth, with_render
+from .kube_args import with_auth, with_render
 
 _READ = dict(
     collections_path=dict(type="str", default=""),

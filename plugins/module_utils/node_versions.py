@@ -9,7 +9,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from .errors import QiError
 
 # The npm line that runs on each Node.js major (npm's own engines field): old Node gets old npm. An exact
 # version is taken as it is; a major means the newest release of that line in the registry, because an npm

@@ -97,7 +97,7 @@ spec:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.qi.convergence.plugins.module_utils.module_args import APP_SPEC
+from ..module_utils.module_args import APP_SPEC
 
 
 def main():

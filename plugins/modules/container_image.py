@@ -205,7 +205,7 @@ size:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.qi.convergence.plugins.module_utils.module_args import CONTAINER_IMAGE
+from ..module_utils.module_args import CONTAINER_IMAGE
 
 
 def main():

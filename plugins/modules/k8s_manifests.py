@@ -75,10 +75,9 @@ kinds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube_args import with_render
-from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
-from ansible_collections.qi.convergence.plugins.module_utils.release import mask
+from ..module_utils.errors import QiError
+from ..module_utils.kube_args import with_render
+from ..module_utils.manifests import mask, render
 
 
 def main():

@@ -243,7 +243,7 @@ diff:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.qi.convergence.plugins.module_utils.module_args import K8S_RELEASE
+from ..module_utils.module_args import K8S_RELEASE
 
 
 def main():

@@ -4,7 +4,7 @@ import copy
 import itertools
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError
+from ansible_collections.qi.convergence.plugins.plugin_utils.kube.client import ApiError
 
 _stamps = itertools.count(1)
 

@@ -4,12 +4,12 @@ import subprocess
 
 import pytest
 
-from ansible_collections.qi.convergence.plugins.module_utils.app_tests import parse_output, build_script
-from ansible_collections.qi.convergence.plugins.module_utils.build_roles import resolve_roles
+from ansible_collections.qi.convergence.plugins.plugin_utils.image.qi_tests import parse_output, build_script
+from ansible_collections.qi.convergence.plugins.plugin_utils.image.roles import resolve_roles
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import find_role, substitute_for
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.legacy_roles import find_role, substitute_for
 from ansible_collections.qi.convergence.plugins.module_utils.node_versions import lts_majors, npm_for, pick_node
-from ansible_collections.qi.convergence.plugins.module_utils.rpm_map import debian_packages, translate_command
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.rpm_map import debian_packages, translate_command
 
 VERSIONS = ["0.12.18", "4.3.1", "4.9.1", "18.20.8", "20.19.0", "22.11.0", "22.12.0", "24.11.0", "26.1.0", "26.10.0"]
 
@@ -128,7 +128,7 @@ def test_app_dirs_resolve_against_the_given_bases_never_the_working_directory(tm
 
 
 def test_a_phase_no_task_carries_is_found_from_list_tags():
-    from ansible_collections.qi.convergence.plugins.module_utils.image_build import unmatched_phases
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import unmatched_phases
     out = ("playbook: p.yml\n\n  play #1 (localhost): localhost\tTAGS: []\n"
            "      TASK TAGS: [always, configure, deploy, install, test]\n")
     assert unmatched_phases(out, ["install", "configure"]) == []

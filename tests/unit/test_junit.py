@@ -1,7 +1,7 @@
 """JUnit XML from the collection's task results: one testsuite per app, a case per phase and QI test command."""
 import xml.etree.ElementTree as ET
 
-from ansible_collections.qi.convergence.plugins.module_utils.junit import (
+from ansible_collections.qi.convergence.plugins.plugin_utils.report.junit import (
     build_cases, rollout_cases, spec_cases, to_xml)
 
 BUILD_OK = {"name": "web", "image": "r/web@sha256:1", "cache_hit": False, "pushed": True,

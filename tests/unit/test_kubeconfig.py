@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.qi.convergence.plugins.module_utils import kube as kube_mod
+from ansible_collections.qi.convergence.plugins.plugin_utils.kube import client as kube_mod
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 
 INSECURE = {"server": "https://127.0.0.1:6443", "insecure-skip-tls-verify": True}

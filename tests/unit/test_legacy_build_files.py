@@ -6,10 +6,10 @@ import shutil
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.smoke_test import judge
-from ansible_collections.qi.convergence.plugins.plugin_utils.legacy_build_files import (
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.smoke_test import judge
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.legacy_build_files import (
     forwarded_ports, parse_ansible_command, read_dockerfile, read_vagrantfile, vm_memory_mb)
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
 from appfolder import write
 

@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
 from appfolder import make_app
 

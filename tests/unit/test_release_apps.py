@@ -7,7 +7,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.release_apps import from_app_dirs
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.app_dirs import from_app_dirs
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 

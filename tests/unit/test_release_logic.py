@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from ansible_collections.qi.convergence.plugins.module_utils import release as release_mod
-from ansible_collections.qi.convergence.plugins.module_utils import release_lock
+from ansible_collections.qi.convergence.plugins.plugin_utils.release import releases as release_mod
+from ansible_collections.qi.convergence.plugins.plugin_utils.release import lock as release_lock
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.release import Histories, run_releases
-from ansible_collections.qi.convergence.plugins.module_utils.release_lock import ReleaseLocks, lease_name
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.releases import Histories, run_releases
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.lock import ReleaseLocks, lease_name
 
 from fake_kube import FakeKube, ref
 
@@ -165,7 +165,7 @@ def test_locks_are_all_or_nothing_and_renewed(monkeypatch):
 
 
 def test_one_named_release_deploys_the_image_just_built(monkeypatch):
-    from ansible_collections.qi.convergence.plugins.module_utils import release_task
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release import task as release_task
     monkeypatch.setattr(release_task, "render", lambda spec, image, env, name: [{"image": image}])
     spec = {"name": "web", "deploy": {}, "run": {}}
     p = {"release": "web-blue", "spec": spec, "image": None, "objects": None, "revision": None, "releases": None,

@@ -9,8 +9,8 @@ import tarfile
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.image_build import portable_roles
-from ansible_collections.qi.convergence.plugins.module_utils.reproducible_image import (
+from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import portable_roles
+from ansible_collections.qi.convergence.plugins.plugin_utils.image.reproducible import (
     _bundle, normalise_config, normalise_layer, rfc3339, shadow_clamp_command, source_date_epoch)
 
 EPOCH = 1700000000

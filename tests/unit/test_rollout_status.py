@@ -1,9 +1,9 @@
 """Reading a Deployment's status and every reason a pod fails for (statuses and events)."""
 import pytest
 
-from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import (
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.pod_failures import (
     Failure, pod_failure, replica_failure, waiting_note)
-from ansible_collections.qi.convergence.plugins.module_utils.rollout import RolloutFailed, status_of
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.rollout import RolloutFailed, status_of
 
 
 def dep(generation=2, observed=2, replicas=2, updated=2, available=2, total=2, conditions=()):
@@ -109,7 +109,7 @@ def test_waiting_notes():
 
 
 def test_a_dependency_newer_than_the_apps_node_is_said_in_plain_words():
-    from ansible_collections.qi.convergence.plugins.module_utils.rollout import log_hint
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release.rollout import log_hint
     logs = ("/opt/app/node_modules/request/node_modules/tough-cookie/lib/pubsuffix-psl.js:32\n"
             "SyntaxError: Unexpected token ...\n    at exports.runInThisContext (vm.js:53:16)\n")
     assert "newer than the app's Node.js" in log_hint(logs)

@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
 from appfolder import BASE_VARS, make_app
 

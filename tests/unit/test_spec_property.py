@@ -5,7 +5,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
 KEYS = ["app_name", "app_start_script", "app_tcp_port", "software_stack", "setup", "env_runtime", "build", "run",
         "health", "deploy", "replicas", "service_type", "env", "command", "path", "port", "sidecars", "name", "image"]

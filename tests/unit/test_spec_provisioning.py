@@ -5,7 +5,7 @@ import os
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_app, read_apps
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app, read_apps
 
 from appfolder import BASE_VARS, make_app, write
 

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.qi_schema import document_schema
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import QI_SYNC_DIR, read_apps
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.qi_schema import document_schema
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import QI_SYNC_DIR, read_apps
 
 from appfolder import make_app
 

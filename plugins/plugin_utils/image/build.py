@@ -24,20 +24,20 @@ import tarfile
 import tempfile
 import uuid
 
-from ansible_collections.qi.convergence.plugins.module_utils.app_tests import run_tests
-from ansible_collections.qi.convergence.plugins.module_utils.build_roles import resolve_roles
-from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import LABEL as DESKTOP_LABEL
-from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import PACKAGES as DESKTOP_PACKAGES
-from ansible_collections.qi.convergence.plugins.module_utils.desktop_base import desktop_base
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import (
+from .qi_tests import run_tests
+from .roles import resolve_roles
+from .desktop_base import LABEL as DESKTOP_LABEL
+from .desktop_base import PACKAGES as DESKTOP_PACKAGES
+from .desktop_base import desktop_base
+from .docker_client import (
     docker_client, docker_errors, remove_quietly)
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.fingerprint import fingerprint, SKIP_DIRS
-from ansible_collections.qi.convergence.plugins.module_utils.image_config import FINGERPRINT_LABEL, commit_config
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import lookup_environment, role_dir
-from ansible_collections.qi.convergence.plugins.module_utils.npm_settings import (
+from ...module_utils.errors import QiError
+from .fingerprint import fingerprint, SKIP_DIRS
+from .config import FINGERPRINT_LABEL, commit_config
+from ..spec.legacy_roles import lookup_environment, role_dir
+from .npm_settings import (
     CA_FILE, NPMRC, environment, host_settings, npmrc_text)
-from ansible_collections.qi.convergence.plugins.module_utils.reproducible_image import (
+from .reproducible import (
     add_bytes, make_reproducible, rfc3339, shadow_clamp_command, source_date_epoch)
 
 BUILD_FORMAT = 4

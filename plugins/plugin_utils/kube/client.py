@@ -24,8 +24,8 @@ import time
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlparse
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube_auth import connection_settings
+from ...module_utils.errors import QiError
+from .auth import connection_settings
 
 FIELD_MANAGER = "qi.convergence"
 _CLIENTS = {}

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import difflib
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ...module_utils.errors import QiError
 
 try:
     import jsonschema

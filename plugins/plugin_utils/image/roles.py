@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import collection_role_dir, find_role
+from ...module_utils.errors import QiError
+from ..spec.legacy_roles import collection_role_dir, find_role
 
 GALAXY_TIMEOUT = 30
 RETRY_AFTER = 3600

@@ -6,11 +6,11 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import kube_client
-from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
-from ansible_collections.qi.convergence.plugins.module_utils.namespace import ensure_namespace
-from ansible_collections.qi.convergence.plugins.module_utils.release import Histories, remove_releases, run_releases
+from ...module_utils.errors import QiError
+from ..kube.client import kube_client
+from ...module_utils.manifests import render
+from .namespace import ensure_namespace
+from .releases import Histories, remove_releases, run_releases
 
 
 def _items(p, histories):

@@ -17,16 +17,16 @@ import datetime
 import gzip
 import json
 
-from ansible_collections.qi.convergence.plugins.module_utils.drift import drifted, live_signatures, object_hash, object_key, trackable
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError, applied_stamp, comparable
-from ansible_collections.qi.convergence.plugins.module_utils.manifests import INITIAL_REPLICAS
-from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
-from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import PULL_RETRIES
-from ansible_collections.qi.convergence.plugins.module_utils.release_lock import ReleaseLocks
-from ansible_collections.qi.convergence.plugins.module_utils.rollout import (
+from .drift import drifted, live_signatures, object_hash, object_key, trackable
+from ...module_utils.errors import QiError
+from ..kube.client import ApiError, applied_stamp, comparable
+from ...module_utils.manifests import INITIAL_REPLICAS, mask
+from ..kube.parallel import pmap
+from .pod_failures import PULL_RETRIES
+from .lock import ReleaseLocks
+from .rollout import (
     RolloutFailed, status_of, wait_all, wait_deployments)
-from ansible_collections.qi.convergence.plugins.module_utils.smoke_test import smoke_failure
+from .smoke_test import smoke_failure
 
 RELEASE_LABEL = "qi-convergence.io/release"
 RELEASE_PART_LABEL = "qi-convergence.io/release-part"
@@ -49,16 +49,6 @@ def label(obj):
 
 def _canonical(value):
     return json.dumps(value, sort_keys=True, default=str)
-
-
-def mask(obj):
-    """A copy safe to show: Secret values hidden."""
-    if obj and obj.get("kind") == "Secret":
-        obj = dict(obj)
-        for field in ("data", "stringData"):
-            if obj.get(field):
-                obj[field] = dict((k, "<hidden>") for k in obj[field])
-    return obj
 
 
 class Histories:

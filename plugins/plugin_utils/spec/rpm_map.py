@@ -13,7 +13,7 @@ __metaclass__ = type
 import re
 import shlex
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ...module_utils.errors import QiError
 
 RPM_TO_DEB = {
     "java-1.8.0-openjdk-devel": ["openjdk-17-jdk-headless"],

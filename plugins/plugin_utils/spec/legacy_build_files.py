@@ -18,8 +18,8 @@ import os
 import re
 import shlex
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import lookup_environment
+from ...module_utils.errors import QiError
+from .legacy_roles import lookup_environment
 
 DOCKERFILES = ("Dockerfile", "provisioning/Dockerfile")
 VAGRANTFILES = ("Vagrantfile",)

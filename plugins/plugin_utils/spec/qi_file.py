@@ -6,10 +6,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.qi_schema import APPS_FILE, FLAT_FILE, SHARED_KEYS
-from ansible_collections.qi.convergence.plugins.module_utils.validate import validate
-from ansible_collections.qi.convergence.plugins.module_utils.yaml_loader import load_file
+from ...module_utils.errors import QiError
+from .qi_schema import APPS_FILE, FLAT_FILE, SHARED_KEYS
+from .validate import validate
+from .yaml_loader import load_file
 
 
 def read_qi_file(path, display_path=None):

@@ -18,8 +18,8 @@ import re
 import tarfile
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors, remove_quietly
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from .docker_client import docker_errors, remove_quietly
+from ...module_utils.errors import QiError
 
 _MARK = re.compile(r"^@@qi-test (start|end) (\d+)(?: (\d+))?$")
 XVFB = "Xvfb :0 -screen 0 1280x1024x24 -nolisten tcp -ac >/tmp/xvfb.log 2>&1 &\nsleep 1\n"

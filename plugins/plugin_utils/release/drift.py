@@ -15,7 +15,7 @@ __metaclass__ = type
 import hashlib
 import json
 
-from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
+from ..kube.parallel import pmap
 
 MANAGED_BY = "app.kubernetes.io/managed-by=qi.convergence"
 CONTROLLER_SUBRESOURCES = ("status", "scale")

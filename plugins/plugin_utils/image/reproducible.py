@@ -22,8 +22,8 @@ import subprocess
 import tarfile
 import tempfile
 
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from .docker_client import docker_errors
+from ...module_utils.errors import QiError
 
 # Times a tar member may carry besides its mtime: they differ on every build and nothing needs them.
 _PAX_TIMES = ("atime", "ctime", "mtime")

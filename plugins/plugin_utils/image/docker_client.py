@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import traceback
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ...module_utils.errors import QiError
 
 try:
     import docker

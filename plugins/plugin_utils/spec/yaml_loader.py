@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ...module_utils.errors import QiError
 
 try:
     import yaml

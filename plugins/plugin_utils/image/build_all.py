@@ -6,10 +6,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_client
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.image_build import build_image
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_apps
+from .docker_client import docker_client
+from ...module_utils.errors import QiError
+from .build import build_image
+from ..spec.reader import read_apps
 
 
 def build_all(params, check_mode=False, progress=None):

@@ -10,9 +10,9 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
-from ansible_collections.qi.convergence.plugins.module_utils.pod_failures import (
+from ...module_utils.errors import QiError
+from ..kube.parallel import pmap
+from .pod_failures import (
     PULL_RETRIES, pod_failure, replica_failure, waiting_note)
 
 PROGRESS_EVERY = 5.0

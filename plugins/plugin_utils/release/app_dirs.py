@@ -10,8 +10,8 @@ __metaclass__ = type
 import os
 
 from ansible.errors import AnsibleError
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec import read_apps
+from ...module_utils.errors import QiError
+from ..spec.reader import read_apps
 
 NOT_A_SERVICE = "not a service (app_start_service/deploy false): built and tested, not deployed"
 

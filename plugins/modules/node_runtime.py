@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: node_release
+module: node_runtime
 short_description: Resolve the Node.js version an app asks for and fetch that exact build into a cache
 version_added: 0.2.0
 description:
@@ -58,7 +58,7 @@ requirements:
 
 EXAMPLES = r"""
 - name: Fetch the Node.js the app asks for
-  qi.convergence.node_release:
+  qi.convergence.node_runtime:
     version: "4.3.1"
     cache_dir: "{{ lookup('env', 'HOME') }}/.cache/qi-convergence/node"
   delegate_to: localhost
@@ -100,8 +100,8 @@ fetched:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.node_fetch import fetch_node
+from ..module_utils.errors import QiError
+from ..module_utils.node_fetch import fetch_node
 
 
 def main():

@@ -17,15 +17,15 @@ import re
 from ansible.errors import AnsibleError
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.legacy_roles import role_defaults_file
-from ansible_collections.qi.convergence.plugins.plugin_utils.legacy_build_files import legacy_context, patched_environment
-from ansible_collections.qi.convergence.plugins.plugin_utils.provisioning import choose_playbook, read_provisioning
-from ansible_collections.qi.convergence.plugins.module_utils.qi_file import read_qi_file
-from ansible_collections.qi.convergence.plugins.module_utils.qi_schema import LEGACY_VARS
-from ansible_collections.qi.convergence.plugins.module_utils.rpm_map import translate_command
-from ansible_collections.qi.convergence.plugins.module_utils.validate import validate
-from ansible_collections.qi.convergence.plugins.module_utils.yaml_loader import load_file
+from ...module_utils.errors import QiError
+from .legacy_roles import role_defaults_file
+from .legacy_build_files import legacy_context, patched_environment
+from .provisioning import choose_playbook, read_provisioning
+from .qi_file import read_qi_file
+from .qi_schema import LEGACY_VARS
+from .rpm_map import translate_command
+from .validate import validate
+from .yaml_loader import load_file
 
 DEFAULT_PHASES = ["install", "configure"]
 STACK_INTERPRETERS = {"nodejs": "node", "node": "node", "python": "python3"}

@@ -16,9 +16,9 @@ import os
 import socket
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError
-from ansible_collections.qi.convergence.plugins.module_utils.parallel import pmap
+from ...module_utils.errors import QiError
+from ..kube.client import ApiError
+from ..kube.parallel import pmap
 
 LEASE_SECONDS = 30
 RENEW_AFTER = 10.0

@@ -19,7 +19,7 @@ from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ...module_utils.errors import QiError
 
 PLAYBOOK_ORDER = ("playbook.yml", "site.yml", "docker.yml")
 IMPORT_KEYS = ("import_playbook", "ansible.builtin.import_playbook")

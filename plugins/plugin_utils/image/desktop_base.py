@@ -7,8 +7,8 @@ once from Debian's packages (what QI's desktop VMs gave test suites), reused whi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.qi.convergence.plugins.module_utils.docker_client import docker_errors, remove_quietly
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from .docker_client import docker_errors, remove_quietly
+from ...module_utils.errors import QiError
 
 PACKAGES = "xvfb x11-xserver-utils xauth chromium chromium-driver fonts-liberation"
 # Chromium cannot use its sandbox as a non-root container user; test runners look for chrome by these names.

@@ -11,9 +11,9 @@ __metaclass__ = type
 import json
 import time
 
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.module_utils.manifests import SMOKE_TEST as ANNOTATION
-from ansible_collections.qi.convergence.plugins.module_utils.rollout import current_pods
+from ...module_utils.errors import QiError
+from ...module_utils.manifests import SMOKE_TEST as ANNOTATION
+from .rollout import current_pods
 
 ATTEMPTS = 5
 PAUSE = 1.0

@@ -16,7 +16,7 @@ import os
 import ssl
 
 from ansible.module_utils.six.moves.urllib.parse import urlparse
-from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ...module_utils.errors import QiError
 
 try:
     from kubernetes import client as k8s_client

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.qi.convergence.plugins.module_utils.kube import ApiError
+from ..kube.client import ApiError
 
 
 def ensure_namespace(kube, name, check_mode):
