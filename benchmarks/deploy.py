@@ -25,7 +25,7 @@ from common import KUBECONFIG, ROOT, VENV_BIN, kubectl_bin, run, table, timed
 
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render  # noqa: E402
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app  # noqa: E402
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "examples", "nodejs-hello")
 # Small requests, so that 60 apps (and the previous way's pods still going) fit the one node's 2 CPUs.
@@ -54,7 +54,7 @@ def make_apps(root, n):
 
 
 def rendered(dirs, image, ns):
-    return [render(read_app(d), image, dict(ENVIRONMENT, namespace=ns)) for d in dirs]
+    return [render(read_apps(d)[0], image, dict(ENVIRONMENT, namespace=ns)) for d in dirs]
 
 
 def kubectl(*args):

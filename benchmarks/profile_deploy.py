@@ -31,7 +31,7 @@ def main():
     from ansible_collections.qi.convergence.plugins.plugin_utils.release import releases as release_mod
     from ansible_collections.qi.convergence.plugins.plugin_utils.release import rollout as rollout_mod
     from ansible_collections.qi.convergence.plugins.plugin_utils.release.task import deploy
-    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
 
     stats = collections.defaultdict(lambda: [0, 0.0])
     phase = {"name": "setup"}
@@ -72,7 +72,7 @@ def main():
     try:
         dirs = make_apps(work, n)
         start = time.monotonic()
-        specs = [read_app(d) for d in dirs]
+        specs = [read_apps(d)[0] for d in dirs]
         read_s = time.monotonic() - start
         image = subprocess.run([kubectl_bin(), "--kubeconfig", KUBECONFIG, "-n", "default", "get", "deployment",
                                 "nodejs-hello", "-o", "jsonpath={.spec.template.spec.containers[0].image}"],

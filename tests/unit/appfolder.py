@@ -3,6 +3,8 @@ import os
 
 import yaml
 
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+
 LEGACY_PLAYBOOK = [{"name": "Provision", "hosts": "localhost", "user": "root", "vars_files": ["vars.yml"],
                     "roles": ["qi.convergence.nodejs_app"]}]
 BASE_VARS = {"nodejs_app_name": "hello", "nodejs_app_start_script": "server.js", "nodejs_app_tcp_port": 8080}
@@ -28,3 +30,8 @@ def make_app(root, vars_yml=None, qi=None, playbook=tuple(LEGACY_PLAYBOOK), requ
     if qi is not None:
         write(os.path.join(root, ".qi.yml"), qi)
     return str(root)
+
+
+def read_app(app_dir, **kwargs):
+    """The first (usually only) app of app_dir."""
+    return read_apps(app_dir, **kwargs)[0]

@@ -6,9 +6,9 @@ import pytest
 from ansible_collections.qi.convergence.plugins.plugin_utils.image.fingerprint import fingerprint
 from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import _inventory
 from ansible_collections.qi.convergence.plugins.plugin_utils.image.config import FINGERPRINT_LABEL, commit_config
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "nodejs-hello")
+from appfolder import read_app
 
 
 def test_fingerprint_follows_content(tmp_path):

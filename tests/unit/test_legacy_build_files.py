@@ -9,9 +9,8 @@ from ansible_collections.qi.convergence.plugins.module_utils.errors import QiErr
 from ansible_collections.qi.convergence.plugins.plugin_utils.release.smoke_test import judge
 from ansible_collections.qi.convergence.plugins.plugin_utils.spec.legacy_build_files import (
     forwarded_ports, parse_ansible_command, read_dockerfile, read_vagrantfile, vm_memory_mb)
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
-from appfolder import write
+from appfolder import read_app, write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "legacy-dockerfile-app")

@@ -3,9 +3,8 @@ import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
-from appfolder import make_app
+from appfolder import make_app, read_app
 
 IMAGE = "127.0.0.1:5000/web@sha256:" + "ab" * 32
 QI = {"app_name": "web", "app_start_script": "app.js", "software_stack": "nodejs", "app_tcp_port": 8000,

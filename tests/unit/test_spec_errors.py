@@ -2,9 +2,8 @@
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
-from appfolder import BASE_VARS, make_app
+from appfolder import BASE_VARS, make_app, read_app
 
 QI = "app_name: web\napp_start_script: app.js\napp_tcp_port: 8000\napp_start_service: true\n"
 

@@ -5,7 +5,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app
 
 KEYS = ["app_name", "app_start_script", "app_tcp_port", "software_stack", "setup", "env_runtime", "build", "run",
         "health", "deploy", "replicas", "service_type", "env", "command", "path", "port", "sidecars", "name", "image"]
@@ -14,6 +13,7 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6), st
 docs = st.recursive(scalars, lambda kids: st.one_of(
     st.lists(kids, max_size=5),
     st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), kids, max_size=6)), max_leaves=30)
+from appfolder import read_app
 
 
 def check(tmp_path, text):

@@ -5,9 +5,9 @@ import os
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
-from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_app, read_apps
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
 
-from appfolder import BASE_VARS, make_app, write
+from appfolder import BASE_VARS, make_app, read_app, write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = [os.path.join(ROOT, "build", "collections")]

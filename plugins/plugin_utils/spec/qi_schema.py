@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The JSON Schema of .qi.yml: the real QI keys (flat and apps: shapes) plus our container/Kubernetes keys.
 
-schemas/qi.schema.json is this dict written out (a unit test keeps them equal); editors load that file.
+schemas/qi.schema.json is APPS_FILE and FLAT_FILE written out for editors (a unit test keeps them equal).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -137,20 +137,6 @@ APPS_FILE = _obj({
 }, "A .qi.yml with an apps: list", required=("apps",))
 FLAT_FILE = copy.deepcopy(APP)
 FLAT_FILE["description"] = "A .qi.yml describing one application"
-
-
-def document_schema():
-    """The whole-file schema, for editors: the apps: shape when 'apps' is present, else the flat one."""
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": ".qi.yml",
-        "description": "The QI application descriptor, read by qi.convergence.app_spec",
-        "type": "object",
-        "if": {"required": ["apps"]},
-        "then": {"$ref": "#/definitions/apps_file"},
-        "else": {"$ref": "#/definitions/flat_file"},
-        "definitions": {"apps_file": APPS_FILE, "flat_file": FLAT_FILE},
-    }
 
 
 # The variables of the legacy nodejs role the spec reads (after Ansible has templated them).

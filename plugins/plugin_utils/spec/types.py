@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The app spec: what one app folder says, as the later stages (image, manifests, release) read it.
+
+TypedDicts, not classes: the spec crosses Ansible's task boundary as JSON (app_spec's return value, a playbook
+variable, k8s_manifests' option on a managed host), so it stays a plain dict whose shape is written down here
+and documented in app_spec's RETURN.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+__metaclass__ = type
+
+from typing import List, Optional, TypedDict
+
+
+class Stack(TypedDict):
+    name: str                       # nodejs, or generic for a provisioning that is not a Node.js app
+    version: Optional[str]          # as the app asked: 4.3.1, 18, lts; None for the stack's default
+
+
+class Git(TypedDict):
+    repo: Optional[str]
+    branch: Optional[str]
+
+
+class Source(TypedDict):
+    dir: str                        # the folder copied into the image
+    dest: str                       # where it goes in the image
+    git: Git
+
+
+class Build(TypedDict):
+    playbook: Optional[str]         # the app's own provisioning playbook; None when generated
+    generated: bool                 # True: the collection's facts + nodejs_app roles stand in for one
+    vars_files: List[str]
+    roles: List[str]
+    hosts: List[str]
+    requirements: List[dict]
+    phases: List[str]               # the tags run in the image: install, configure
+    env: dict                       # the legacy Dockerfile's/Vagrantfile's environment
+    extra_vars: dict                # its ansible-playbook -e values
+    base_image: Optional[str]
+    setup: List[str]                # .qi.yml setup commands, RPM names translated
+    vars: dict                      # role variables the build sets
+    overrides: dict
+
+
+class Run(TypedDict):
+    command: List[str]
+    args: List[str]
+    workdir: str
+    user: str
+    group: str
+    port: Optional[int]
+    env: dict                       # plain values only; secret-looking names go to Deploy.env_secret
+    writable_paths: List[str]
+
+
+class Health(TypedDict):
+    path: Optional[str]             # None: a TCP probe on port
+    port: int
+    status: Optional[int]
+    text: Optional[str]
+    initial_delay: int
+
+
+class SmokeTest(TypedDict):
+    path: str
+    port: int
+    status: int
+    text: str
+
+
+class EnvSecret(TypedDict):
+    name: str
+    required: List[str]
+
+
+class Deploy(TypedDict):
+    replicas: int
+    service_type: str
+    resources: dict
+    config_files: List[dict]
+    secrets: List[dict]
+    sidecars: List[dict]
+    init_containers: List[dict]
+    ingress: Optional[dict]
+    termination_grace_period: int
+    pre_stop_sleep: int
+    env_secret: Optional[EnvSecret]
+
+
+class AppSpec(TypedDict):
+    name: str                       # lower case: Kubernetes and image names
+    legacy_name: str                # as the provisioning spelt it: the app's own environment keeps it
+    app_dir: str
+    stack: Stack
+    env_runtime: str
+    source: Source
+    build: Build
+    run: Run
+    health: Optional[Health]
+    service: bool                   # False: a library, built and tested, not deployed
+    deploy: Deploy
+    tests: List[str]
+    smoke_test: Optional[SmokeTest]
+    notes: List[str]                # what was inferred, and from where, said to the user
+    publishers: list
+    read_files: List[str]           # every file the spec came from, relative to app_dir
