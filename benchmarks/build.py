@@ -62,13 +62,14 @@ def ours_library_call(nonce):
     """The warm path without ansible-playbook's own start-up: spec read + fingerprint + cache lookup."""
     sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
     from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import build_image
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.options import BuildOptions
     from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
     params = {"docker_host": None, "base_image": BASE, "phases": [], "overrides": {"qi_bench_nonce": nonce},
               "collections_path": os.path.join(ROOT, "build", "collections"), "registry": "127.0.0.1:5000",
               "push": True, "log_dir": os.path.join(STATE, "logs"), "registry_username": None, "roles_path": "",
               "role_map": {}, "rpm_map": {}, "state_dir": STATE, "test": True, "test_timeout": 1800}
     start = time.monotonic()
-    result = build_image(params, read_apps(APP, collections_paths=[params["collections_path"]])[0])
+    result = build_image(BuildOptions.from_params(params), read_apps(APP, collections_paths=[params["collections_path"]])[0])
     return time.monotonic() - start, result
 
 

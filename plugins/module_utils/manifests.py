@@ -20,7 +20,7 @@ from .errors import QiError
 
 MANAGER = "qi.convergence"
 INITIAL_REPLICAS = "qi-convergence.io/initial-replicas"
-# The legacy role's test endpoint, checked after the rollout (module_utils/smoke_test.py).
+# The legacy role's test endpoint, checked after the rollout (plugin_utils/release/smoke_test.py).
 SMOKE_TEST = "qi-convergence.io/smoke-test"
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 DEFAULT_ENV = {
@@ -192,143 +192,173 @@ def check_service_name(spec):
                       path=where, key="app_name")
 
 
+class _Target:
+    """Where and as what one app is rendered: its namespace, name, labels, selector and the inventory's settings."""
+
+    def __init__(self, spec, image, env, release):
+        self.spec, self.image = spec, image
+        self.env = dict(DEFAULT_ENV, **(env or {}))
+        self.release = release or spec["name"]
+        self.ns, self.name = self.env["namespace"], spec["name"]
+        self.deploy, self.run = spec["deploy"], spec["run"]
+        self.labels = _labels(spec, self.release, _digest_version(image))
+        if self.env.get("part_of"):
+            self.labels["app.kubernetes.io/part-of"] = self.env["part_of"]
+        self.selector = _selector(spec, self.release)
+        self.resources = self.env["resources"] or self.deploy["resources"]
+        # Inventory values may arrive as strings (-e app_deploy_replicas=2).
+        replicas = self.env["replicas"]
+        self.replicas = int(replicas) if replicas not in (None, "") else self.deploy["replicas"]
+
+    def meta(self, name=None):
+        return _meta(name or self.name, self.ns, self.labels)
+
+
 def render(spec, image, env=None, release=None):
     """Return the list of objects for spec deployed as release with image in env."""
-    env = dict(DEFAULT_ENV, **(env or {}))
-    release = release or spec["name"]
     check_service_name(spec)
-    ns = env["namespace"]
-    name = spec["name"]
-    deploy = spec["deploy"]
-    run = spec["run"]
-    labels = _labels(spec, release, _digest_version(image))
-    if env.get("part_of"):
-        labels["app.kubernetes.io/part-of"] = env["part_of"]
-    selector = _selector(spec, release)
-    resources = env["resources"] or deploy["resources"]
-    objs = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(name, ns, labels),
-             "automountServiceAccountToken": False}]
+    t = _Target(spec, image, env, release)
+    objs = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": t.meta(), "automountServiceAccountToken": False}]
+    config_objs, volumes, mounts = _files(t)
+    secret_objs, secret_env, secret_mounts, secret_volumes = _secret_objects(spec, t.env, t.ns, t.labels)
+    objs += config_objs + secret_objs
+    pod_spec = _pod_spec(t, _app_container(t, mounts + secret_mounts, secret_env), volumes + secret_volumes)
+    objs.append(_deployment(t, pod_spec, _checksum(config_objs + secret_objs)))
+    if t.run.get("port"):
+        objs += _service_objects(t)
+    if t.env["pdb"]:
+        objs.append(_pdb(t))
+    if t.env["hpa"]:
+        objs.append(_hpa(t))
+    if t.env["network_policy"] and t.run.get("port"):
+        objs.append(_network_policy(t.name, t.ns, t.labels, t.selector, t.run["port"], t.deploy))
+    return objs
 
+
+def _files(t):
+    """ConfigMaps of the app's config files, and the volumes: /tmp, other writable paths, the config files."""
     volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
-    for i, path in enumerate(p for p in run["writable_paths"] if p != "/tmp"):
+    for i, path in enumerate(p for p in t.run["writable_paths"] if p != "/tmp"):
         volumes.append({"name": "writable-%d" % i, "emptyDir": {}})
         mounts.append({"name": "writable-%d" % i, "mountPath": path})
     config_objs = []
-    for cf in deploy["config_files"]:
+    for cf in t.deploy["config_files"]:
         data = dict((str(k), str(v)) for k, v in sorted(cf.get("files", {}).items()))
-        config_objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(cf["name"], ns, labels),
-                            "data": data})
+        config_objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": t.meta(cf["name"]), "data": data})
         volumes.append({"name": "config-" + cf["name"][:55], "configMap": {"name": cf["name"]}})
         mounts.append({"name": "config-" + cf["name"][:55], "mountPath": cf["mount_path"], "readOnly": True})
-    objs += config_objs
-    secret_objs, secret_env, secret_mounts, secret_volumes = _secret_objects(spec, env, ns, labels)
-    objs += secret_objs
-    volumes += secret_volumes
-    mounts += secret_mounts
+    return config_objs, volumes, mounts
 
-    shared = any(c.get("mount_shared") for c in deploy["sidecars"] + deploy["init_containers"])
-    if shared:
-        volumes.append({"name": "shared", "emptyDir": {}})
 
+def _app_container(t, mounts, secret_env):
+    deploy = t.deploy
     app = {
-        "name": name,
-        "image": image,
+        "name": t.name,
+        "image": t.image,
         "imagePullPolicy": "IfNotPresent",
         "securityContext": _container_security(),
-        "resources": resources,
+        "resources": t.resources,
         "volumeMounts": mounts,
-        "env": [{"name": k, "value": str(v)} for k, v in sorted(env["env"].items())] + secret_env,
-        "lifecycle": {"preStop": {"sleep": {"seconds": deploy["pre_stop_sleep"]}}} if deploy["pre_stop_sleep"] else {},
     }
+    env = [{"name": k, "value": str(v)} for k, v in sorted(t.env["env"].items())] + secret_env
+    if env:
+        app["env"] = env
+    if deploy["pre_stop_sleep"]:
+        app["lifecycle"] = {"preStop": {"sleep": {"seconds": deploy["pre_stop_sleep"]}}}
     if deploy.get("env_secret"):
         # Optional unless the app's environment names a secret: the legacy playbooks made secrets.yml optional.
         app["envFrom"] = [{"secretRef": {"name": deploy["env_secret"]["name"],
                                          "optional": not deploy["env_secret"]["required"]}}]
-    if not app["lifecycle"]:
-        del app["lifecycle"]
-    if not app["env"]:
-        del app["env"]
-    if run.get("port"):
-        app["ports"] = [{"name": "http", "containerPort": run["port"], "protocol": "TCP"}]
-    if spec.get("health"):
+    if t.run.get("port"):
+        app["ports"] = [{"name": "http", "containerPort": t.run["port"], "protocol": "TCP"}]
+    if t.spec.get("health"):
         for kind in ("startup", "readiness", "liveness"):
-            app[kind + "Probe"] = _probe(spec["health"], kind)
+            app[kind + "Probe"] = _probe(t.spec["health"], kind)
+    return app
 
+
+def _pod_spec(t, app, volumes):
+    deploy = t.deploy
+    shared = any(c.get("mount_shared") for c in deploy["sidecars"] + deploy["init_containers"])
+    if shared:
+        volumes.append({"name": "shared", "emptyDir": {}})
     pod_spec = {
-        "serviceAccountName": name,
+        "serviceAccountName": t.name,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": deploy["termination_grace_period"],
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [app] + [_aux_container(c, shared, resources) for c in deploy["sidecars"]],
+        "containers": [app] + [_aux_container(c, shared, t.resources) for c in deploy["sidecars"]],
         "volumes": volumes,
     }
-    _place(pod_spec, env, selector)
+    _place(pod_spec, t.env, t.selector)
     if deploy["init_containers"]:
-        pod_spec["initContainers"] = [_aux_container(c, shared, resources) for c in deploy["init_containers"]]
-    if env["anti_affinity"]:
+        pod_spec["initContainers"] = [_aux_container(c, shared, t.resources) for c in deploy["init_containers"]]
+    if t.env["anti_affinity"]:
         pod_spec["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
             "weight": 100,
-            "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}},
+            "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": t.selector}},
         }]}}
+    return pod_spec
 
-    # Inventory values may arrive as strings (-e app_deploy_replicas=2).
-    replicas = int(env["replicas"]) if env["replicas"] not in (None, "") else deploy["replicas"]
+
+def _deployment(t, pod_spec, config_checksum):
+    annotations = dict(t.env["pod_annotations"], **{"qi-convergence.io/config-checksum": config_checksum})
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, ns, labels),
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": t.meta(),
         "spec": {
-            "selector": {"matchLabels": selector},
+            "selector": {"matchLabels": t.selector},
             "revisionHistoryLimit": 5,
-            "progressDeadlineSeconds": env["progress_deadline"],
+            "progressDeadlineSeconds": t.env["progress_deadline"],
             # Keep the running revision serving until the new one is ready.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": {
-                "metadata": {"labels": dict(labels), "annotations": dict(
-                    env["pod_annotations"], **{"qi-convergence.io/config-checksum": _checksum(config_objs + secret_objs)})},
-                "spec": pod_spec,
-            },
+            "template": {"metadata": {"labels": dict(t.labels), "annotations": annotations}, "spec": pod_spec},
         },
     }
-    if env["hpa"]:
+    if t.env["hpa"]:
         # The autoscaler owns replicas; the release sets this count only when it creates the Deployment.
-        deployment["metadata"]["annotations"] = {INITIAL_REPLICAS: str(int(env["hpa"].get("min", replicas or 1)))}
+        deployment["metadata"]["annotations"] = {INITIAL_REPLICAS: str(int(t.env["hpa"].get("min", t.replicas or 1)))}
     else:
-        deployment["spec"]["replicas"] = replicas
-    if spec.get("smoke_test"):
-        deployment["metadata"].setdefault("annotations", {})[SMOKE_TEST] = json.dumps(spec["smoke_test"], sort_keys=True)
-    objs.append(deployment)
+        deployment["spec"]["replicas"] = t.replicas
+    if t.spec.get("smoke_test"):
+        deployment["metadata"].setdefault("annotations", {})[SMOKE_TEST] = json.dumps(t.spec["smoke_test"],
+                                                                                      sort_keys=True)
+    return deployment
 
-    if run.get("port"):
-        stype = env["service_type"] or deploy["service_type"]
-        port = {"name": "http", "port": run["port"], "targetPort": "http", "protocol": "TCP"}
-        node_port = env["node_port"] or (env.get("node_ports") or {}).get(name)
-        if stype in ("NodePort", "LoadBalancer") and node_port:
-            port["nodePort"] = int(node_port)
-        objs.append({"apiVersion": "v1", "kind": "Service",
-                     "metadata": _annotated(_meta(name, ns, labels), env["service_annotations"]),
-                     "spec": {"type": stype, "selector": selector, "ports": [port]}})
-        ingress = env["ingress"] if env["ingress"] is not None else deploy["ingress"]
-        if ingress and ingress.get("host"):
-            objs.append(_ingress(name, ns, labels, ingress, run["port"]))
-            objs[-1]["metadata"] = _annotated(objs[-1]["metadata"], env["ingress_annotations"])
-    if env["pdb"]:
-        objs.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(name, ns, labels),
-                     "spec": {"selector": {"matchLabels": selector},
-                              "maxUnavailable": env["pdb"] if isinstance(env["pdb"], int) and
-                              not isinstance(env["pdb"], bool) else 1}})
-    if env["hpa"]:
-        hpa = env["hpa"]
-        objs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                     "metadata": _meta(name, ns, labels),
-                     "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                              "minReplicas": int(hpa.get("min", replicas or 1)),
-                              "maxReplicas": int(hpa.get("max", max(2, (replicas or 1) * 3))),
-                              "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                                  "type": "Utilization", "averageUtilization": int(hpa.get("cpu", 80))}}}]}})
-    if env["network_policy"] and run.get("port"):
-        objs.append(_network_policy(name, ns, labels, selector, run["port"], deploy))
+
+def _service_objects(t):
+    """The Service, and the Ingress when the inventory or the app names a host."""
+    env, port_number = t.env, t.run["port"]
+    stype = env["service_type"] or t.deploy["service_type"]
+    port = {"name": "http", "port": port_number, "targetPort": "http", "protocol": "TCP"}
+    node_port = env["node_port"] or (env.get("node_ports") or {}).get(t.name)
+    if stype in ("NodePort", "LoadBalancer") and node_port:
+        port["nodePort"] = int(node_port)
+    objs = [{"apiVersion": "v1", "kind": "Service", "metadata": _annotated(t.meta(), env["service_annotations"]),
+             "spec": {"type": stype, "selector": t.selector, "ports": [port]}}]
+    ingress = env["ingress"] if env["ingress"] is not None else t.deploy["ingress"]
+    if ingress and ingress.get("host"):
+        objs.append(_ingress(t.name, t.ns, t.labels, ingress, port_number))
+        objs[-1]["metadata"] = _annotated(objs[-1]["metadata"], env["ingress_annotations"])
     return objs
+
+
+def _pdb(t):
+    pdb = t.env["pdb"]
+    max_unavailable = pdb if isinstance(pdb, int) and not isinstance(pdb, bool) else 1
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": t.meta(),
+            "spec": {"selector": {"matchLabels": t.selector}, "maxUnavailable": max_unavailable}}
+
+
+def _hpa(t):
+    hpa, replicas = t.env["hpa"], t.replicas or 1
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": t.meta(),
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": t.name},
+                     "minReplicas": int(hpa.get("min", replicas)),
+                     "maxReplicas": int(hpa.get("max", max(2, replicas * 3))),
+                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                         "type": "Utilization", "averageUtilization": int(hpa.get("cpu", 80))}}}]}}
 
 
 def _annotated(meta, annotations):

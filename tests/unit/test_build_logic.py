@@ -128,7 +128,7 @@ def test_app_dirs_resolve_against_the_given_bases_never_the_working_directory(tm
 
 
 def test_a_phase_no_task_carries_is_found_from_list_tags():
-    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import unmatched_phases
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.playbook_run import unmatched_phases
     out = ("playbook: p.yml\n\n  play #1 (localhost): localhost\tTAGS: []\n"
            "      TASK TAGS: [always, configure, deploy, install, test]\n")
     assert unmatched_phases(out, ["install", "configure"]) == []

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from ansible_collections.qi.convergence.plugins.plugin_utils.image.fingerprint import fingerprint
-from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import _inventory
+from ansible_collections.qi.convergence.plugins.plugin_utils.image.playbook_run import inventory as _inventory
 from ansible_collections.qi.convergence.plugins.plugin_utils.image.config import FINGERPRINT_LABEL, commit_config
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "nodejs-hello")
@@ -51,7 +51,7 @@ def test_build_inventory_maps_every_host_pattern_to_the_container():
 
 def test_base_identity_is_what_the_base_is_made_of_not_its_id():
     from types import SimpleNamespace
-    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import base_identity
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_inputs import base_identity
     content = {"io.qi-convergence.base-content": "debian-12-minbase-abc"}
     assert base_identity(SimpleNamespace(id="sha256:1", labels=content)) == "debian-12-minbase-abc"
     assert base_identity(SimpleNamespace(id="sha256:2", labels=content)) == "debian-12-minbase-abc"
@@ -70,7 +70,7 @@ def test_base_identity_is_what_the_base_is_made_of_not_its_id():
      "getaddrinfo ENOTFOUND codeload.github.com\n", "https://codeload.github.com/amb26/chartAuthoring/tar.gz/ed1d3a1"),
 ])
 def test_a_git_hosted_npm_dependency_is_named_as_unreachable(tmp_path, log, named):
-    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build import _hints
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_log import hints as _hints
     path = tmp_path / "build.log"
     path.write_text(log)
     hint, = _hints(str(path))

@@ -9,21 +9,23 @@ __metaclass__ = type
 from .docker_client import docker_client
 from ...module_utils.errors import QiError
 from .build import build_image
+from .options import BuildOptions
 from ..spec.reader import read_apps
 
 
 def build_all(params, check_mode=False, progress=None):
     """Build every app of params' app_dir (or its one spec); the module/action result."""
     builds, specs = [], []
+    options = BuildOptions.from_params(params)
     try:
         specs = [params["spec"]] if params.get("spec") else read_apps(
-            params["app_dir"], collections_paths=[c for c in params["collections_path"].split(":") if c],
-            role_map=params["role_map"], rpm_map=params["rpm_map"])
-        client = docker_client(params.get("docker_host"))
+            params["app_dir"], collections_paths=options.collections_paths, role_map=options.role_map,
+            rpm_map=options.rpm_map)
+        client = docker_client(options.docker_host)
         for spec in specs:
-            if not params["test"]:
+            if not options.test:
                 spec = dict(spec, tests=[])
-            builds.append(build_image(params, spec, check_mode=check_mode, client=client, progress=progress))
+            builds.append(build_image(options, spec, check_mode=check_mode, client=client, progress=progress))
     except QiError as e:
         e.extra = {"builds": builds, "tests": getattr(e, "outcome", None),
                    "failed_app": specs[len(builds)]["name"] if len(builds) < len(specs) else None}

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a failed build's log says, in the words that matter: the failed tasks, and causes the output buries."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+# A package.json dependency written owner/repo#ref: npm fetches its tarball from GitHub.
+_GITHUB_TARBALL = re.compile(r"request to (https://codeload\.github\.com/[^\s\"']+) failed")
+_GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+?\.git(?=[\s\"'/#:]|$)|github:[\w./-]+)")
+
+
+def failure_lines(log_path):
+    """The task failures the playbook printed, so the build error carries the task's own message."""
+    out = []
+    with open(log_path, "r", errors="replace") as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines):
+        ignored = any(l.startswith("...ignoring") for l in lines[i + 1:i + 3])
+        if not ignored and line.startswith(("fatal:", "failed:", "ERROR!", "[ERROR]")) and not (
+                line.startswith("[ERROR]") and any(l.startswith("...ignoring") for l in lines[i + 1:i + 4])):
+            task = next((lines[j] for j in range(i, -1, -1) if lines[j].startswith("TASK [")), "")
+            out.append((task.rstrip("* ") + " " + line).strip())
+    return out or lines[-15:]
+
+
+def hints(log_path):
+    """Plain words for failures whose own output buries the cause."""
+    with open(log_path, "r", errors="replace") as f:
+        text = f.read()
+    deps = sorted(set(m.group(1) for m in _GIT_DEP.finditer(text) if "npm" in text) |
+                  set(m.group(1) for m in _GITHUB_TARBALL.finditer(text)))
+    if deps and ("npm error" in text or "npm ERR!" in text or "error Command failed" in text):
+        return ["npm could not fetch the git-hosted dependency %s: its git host is not reachable from this "
+                "machine. Publish it to the npm registry and depend on a version, or vendor it into the app."
+                % ", ".join(deps)]
+    return []

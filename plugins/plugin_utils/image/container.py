@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The build container: commands run in it, files put into it."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import io
+import os
+import tarfile
+
+from ...module_utils.errors import QiError
+from .build_log import hints
+from .fingerprint import SKIP_DIRS
+from .reproducible import add_bytes
+
+
+def run_in(container, cmd, user="root", what="command", workdir=None, env=None, log=None):
+    res = container.exec_run(["/bin/sh", "-c", cmd], user=user, workdir=workdir, environment=env)
+    out = res.output.decode("utf-8", "replace")
+    if log is not None:
+        log.write(out)
+    if res.exit_code != 0:
+        tail = "\n".join(out.strip().splitlines()[-20:])
+        hints = ""
+        if log is not None:
+            log.flush()
+            hints = "\n".join(hints(log.name))
+        raise QiError("%s failed in the build container (exit %d):\n%s%s" % (
+            what, res.exit_code, hints + "\n" if hints else "", tail))
+    return out.strip()
+
+
+def source_tar(src, dest):
+    """A tar of the app folder to extract at '/', placed at dest as the Vagrant synced folder would be."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        def keep(info):
+            return None if os.path.basename(info.name) in SKIP_DIRS else info
+        tar.add(src, arcname=dest.lstrip("/"), filter=keep)
+    return buf.getvalue()
+
+
+def files_tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path, data, mode in files:
+            add_bytes(tar, path.lstrip("/"), data, mode)
+    return buf.getvalue()
+
+
+def quote(s):
+    return "'" + s.replace("'", "'\"'\"'") + "'"
