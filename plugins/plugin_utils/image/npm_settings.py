@@ -20,30 +20,37 @@ NPMRC = "/usr/local/etc/npmrc"
 CA_FILE = "/usr/local/etc/qi-build-ca.pem"
 
 
-def host_settings():
-    """(settings, CA bundle bytes or None) from the controller's npm config and trust store."""
-    values = {}
+def _npm_config():
+    """(settings among KEYS, its cafile or None) from `npm config list` on the controller, if npm is there."""
     npm = shutil.which("npm")
-    if npm:
-        try:
-            out = subprocess.run([npm, "config", "list", "--json"], stdin=subprocess.DEVNULL, check=False, capture_output=True, text=True, timeout=30)
-            data = json.loads(out.stdout or "{}")
-            values = dict((k, data[k]) for k in KEYS if data.get(k) not in (None, "", "null"))
-            ca = data.get("cafile")
-        except (ValueError, OSError, subprocess.TimeoutExpired):
-            ca = None
-    else:
-        ca = None
-    for env, key in (("HTTPS_PROXY", "https-proxy"), ("HTTP_PROXY", "proxy"), ("NO_PROXY", "noproxy")):
-        if key not in values and (os.environ.get(env) or os.environ.get(env.lower())):
-            values[key] = os.environ.get(env) or os.environ.get(env.lower())
-    bundle = None
-    for path in (os.environ.get("NODE_EXTRA_CA_CERTS"), ca, "/etc/ssl/certs/ca-certificates.crt",
+    if not npm:
+        return {}, None
+    try:
+        out = subprocess.run([npm, "config", "list", "--json"], stdin=subprocess.DEVNULL, check=False,
+                             capture_output=True, text=True, timeout=30)
+        data = json.loads(out.stdout or "{}")
+    except (ValueError, OSError, subprocess.TimeoutExpired):
+        return {}, None
+    return dict((k, data[k]) for k in KEYS if data.get(k) not in (None, "", "null")), data.get("cafile")
+
+
+def _ca_bundle(npm_cafile):
+    for path in (os.environ.get("NODE_EXTRA_CA_CERTS"), npm_cafile, "/etc/ssl/certs/ca-certificates.crt",
                  "/etc/pki/tls/certs/ca-bundle.crt"):
         if path and os.path.isfile(path):
             with open(path, "rb") as f:
-                bundle = f.read()
-            break
+                return f.read()
+    return None
+
+
+def host_settings():
+    """(settings, CA bundle bytes or None) from the controller's npm config and trust store."""
+    values, ca = _npm_config()
+    for env, key in (("HTTPS_PROXY", "https-proxy"), ("HTTP_PROXY", "proxy"), ("NO_PROXY", "noproxy")):
+        proxy = os.environ.get(env) or os.environ.get(env.lower())
+        if key not in values and proxy:
+            values[key] = proxy
+    bundle = _ca_bundle(ca)
     if bundle:
         values["cafile"] = CA_FILE
     values = dict((k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items())

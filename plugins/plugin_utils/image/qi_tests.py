@@ -109,52 +109,67 @@ def _service(spec):
             "port": run["port"]}
 
 
+def _run_container(client, image, spec, timeout, environment, network, log_dir):
+    """Run the test script in a container of image; (exit code or None when it ran too long, its output,
+    the reports copied under log_dir)."""
+    container = None
+    commands = spec["tests"]
+    try:
+        container = client.containers.run(
+            image, ["/bin/sh", "-c", build_script(commands, spec.get("env_runtime") == "linux-desktop",
+                                                  _service(spec))],
+            detach=True, working_dir=spec["source"]["dest"], environment=environment,
+            labels={"io.qi-convergence.test": spec["name"]}, shm_size="256m", network_mode=network or None)
+        try:
+            rc = container.wait(timeout=timeout).get("StatusCode", 1)
+        except Exception:  # the engine's read timeout: the tests ran too long
+            container.kill()
+            rc = None
+        text = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        reports = [p for p in (_copy_out(container, path, os.path.join(log_dir, "reports", spec["name"]))
+                               for path in _report_paths(spec)) if p]
+        return rc, text, reports
+    except docker_errors() as e:
+        raise QiError("Docker error while testing %s: %s" % (spec["name"], e))
+    finally:
+        remove_quietly(container)
+
+
+def _failure(spec, rc, text, results, outcome, timeout):
+    """The QiError for a run that failed, or None."""
+    failed = next((r for r in results if r["rc"] not in (0,)), None)
+    if rc == 97 and not any(r["rc"] is not None for r in results):
+        return QiError("the service %s did not start in its test container:\n%s\nlog %s" % (
+            spec["name"], "\n".join(text.strip().splitlines()[-20:]), outcome["log"]))
+    if rc is None:
+        return QiError("tests of %s did not finish in %d s; log %s" % (spec["name"], timeout, outcome["log"]))
+    if failed is None and rc == 0:
+        return None
+    failed = failed or results[-1]
+    tail = "\n".join(failed["output"].splitlines()[-20:])
+    err = QiError("test command failed in %s (exit %s): %s\n%s\nnothing was pushed or deployed; log %s"
+                  % (spec["name"], failed["rc"] if failed["rc"] is not None else rc, failed["command"], tail,
+                     outcome["log"]))
+    err.outcome = outcome
+    return err
+
+
 def run_tests(client, image, spec, log_dir, timeout=1800, env=None, network=None):
     """Run spec's tests in a container of image; return results; raise QiError on the first failure."""
     commands = spec["tests"]
     if not commands:
         return {"results": [], "reports": []}
-    desktop = spec.get("env_runtime") == "linux-desktop"
     environment = dict(env or {})
-    if desktop:
+    if spec.get("env_runtime") == "linux-desktop":
         environment.update(DISPLAY=":0", CHROME_BIN="/usr/local/bin/google-chrome")
-    container = None
+    log = os.path.join(log_dir, "test-%s.log" % spec["name"])
     started = time.time()
-    try:
-        container = client.containers.run(
-            image, ["/bin/sh", "-c", build_script(commands, desktop, _service(spec))], detach=True, working_dir=spec["source"]["dest"],
-            environment=environment, labels={"io.qi-convergence.test": spec["name"]}, shm_size="256m",
-            network_mode=network or None)
-        try:
-            status = container.wait(timeout=timeout)
-            rc = status.get("StatusCode", 1)
-        except Exception:  # the engine's read timeout: the tests ran too long
-            container.kill()
-            rc = None
-        text = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
-        with open(os.path.join(log_dir, "test-%s.log" % spec["name"]), "w") as f:
-            f.write(text)
-        reports = [p for p in (_copy_out(container, path, os.path.join(log_dir, "reports", spec["name"]))
-                               for path in _report_paths(spec)) if p]
-    except docker_errors() as e:
-        raise QiError("Docker error while testing %s: %s" % (spec["name"], e))
-    finally:
-        remove_quietly(container)
+    rc, text, reports = _run_container(client, image, spec, timeout, environment, network, log_dir)
+    with open(log, "w") as f:
+        f.write(text)
     results = parse_output(commands, text)
-    failed = next((r for r in results if r["rc"] not in (0,)), None)
-    outcome = {"results": results, "reports": reports, "seconds": round(time.time() - started, 1),
-               "log": os.path.join(log_dir, "test-%s.log" % spec["name"])}
-    if rc == 97 and not any(r["rc"] is not None for r in results):
-        raise QiError("the service %s did not start in its test container:\n%s\nlog %s" % (
-            spec["name"], "\n".join(text.strip().splitlines()[-20:]), outcome["log"]))
-    if rc is None:
-        raise QiError("tests of %s did not finish in %d s; log %s" % (spec["name"], timeout, outcome["log"]))
-    if failed is not None or rc != 0:
-        failed = failed or results[-1]
-        tail = "\n".join(failed["output"].splitlines()[-20:])
-        err = QiError("test command failed in %s (exit %s): %s\n%s\nnothing was pushed or deployed; log %s"
-                      % (spec["name"], failed["rc"] if failed["rc"] is not None else rc, failed["command"], tail,
-                         outcome["log"]))
-        err.outcome = outcome
-        raise err
+    outcome = {"results": results, "reports": reports, "seconds": round(time.time() - started, 1), "log": log}
+    error = _failure(spec, rc, text, results, outcome, timeout)
+    if error:
+        raise error
     return outcome

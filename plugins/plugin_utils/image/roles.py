@@ -53,56 +53,79 @@ def _galaxy_install(requirements_file, cache_root, log):
     return dest, outcome
 
 
-def resolve_roles(spec, workdir, user_roles_paths, collections_paths, state_dir, role_map, log):
-    """Return (roles path list for ANSIBLE_ROLES_PATH, [{role, how, source}], role dirs for the fingerprint)."""
-    build = spec["build"]
-    app_roles = os.path.join(os.path.dirname(build["playbook"]), "roles") if build.get("playbook") else None
-    paths = [p for p in user_roles_paths if p] + ([app_roles] if app_roles else [])
-    report, dirs, missing = [], [], []
+class _Found:
+    """The roles resolved so far: the roles path, the report, the role folders and what is still missing."""
+
+    def __init__(self, paths, missing):
+        self.paths, self.missing, self.report, self.dirs = paths, list(missing), [], []
+
+    def add(self, role, how, source, role_dir=None):
+        self.report.append({"role": role, "how": how, "source": source})
+        self.dirs.append(role_dir or source)
+        self.missing.remove(role)
+
+
+def _installed(build, found, collections_paths, role_map):
     for role in build["roles"]:
-        found = find_role(role, paths, collections_paths, build["requirements"], role_map)
-        if found and found[0] in ("installed", "collection"):
-            report.append({"role": role, "how": found[0], "source": found[1]})
-            dirs.append(found[1])
-        else:
-            missing.append(role)
+        hit = find_role(role, found.paths, collections_paths, build["requirements"], role_map)
+        if hit and hit[0] in ("installed", "collection"):
+            found.add(role, hit[0], hit[1])
+
+
+def _from_galaxy(build, found, state_dir, log):
     req = os.path.join(os.path.dirname(build["playbook"]), "requirements.yml") if build.get("playbook") else None
-    if missing and req and os.path.isfile(req) and state_dir:
-        cache, outcome = _galaxy_install(req, os.path.join(state_dir, "galaxy-roles"), log)
-        if outcome == "ok":
-            paths.append(cache)
-            for role in list(missing):
-                if os.path.isdir(os.path.join(cache, role)):
-                    report.append({"role": role, "how": "galaxy", "source": os.path.join(cache, role)})
-                    dirs.append(os.path.join(cache, role))
-                    missing.remove(role)
-    shims = os.path.join(workdir, "substitute-roles")
-    for role in list(missing):
-        found = find_role(role, [], collections_paths, build["requirements"], role_map)
-        if not found:
+    if not (found.missing and req and os.path.isfile(req) and state_dir):
+        return
+    cache, outcome = _galaxy_install(req, os.path.join(state_dir, "galaxy-roles"), log)
+    if outcome != "ok":
+        return
+    found.paths.append(cache)
+    for role in list(found.missing):
+        if os.path.isdir(os.path.join(cache, role)):
+            found.add(role, "galaxy", os.path.join(cache, role))
+
+
+def _substituted(build, found, shims, collections_paths, role_map):
+    """Legacy roles the role map or the collection stands in for: a shim role of the legacy name imports it."""
+    for role in list(found.missing):
+        hit = find_role(role, [], collections_paths, build["requirements"], role_map)
+        if not hit:
             continue
-        target = found[1]
+        target = hit[1]
         tasks = os.path.join(shims, role, "tasks")
         os.makedirs(tasks, exist_ok=True)
         with open(os.path.join(tasks, "main.yml"), "w") as f:
             f.write("---\n- name: Stand in for the legacy role %s\n  ansible.builtin.import_role:\n"
                     "    name: %s\n" % (json.dumps(role), target))
-        report.append({"role": role, "how": "substituted", "source": target})
-        dirs.append(collection_role_dir(target, collections_paths) or target)
-        missing.remove(role)
-    if missing:
-        src = next((r.get("src") for r in build["requirements"] if r.get("name") == missing[0] and r.get("src")), None)
-        fetched = " (requirements.yml names its source %s; ansible-galaxy could not fetch it from this machine)" % src \
-            if src else ""
-        raise QiError("role '%s' named by %s was not found%s. Provide it in one of three ways: install it where "
-                      "Ansible looks (ANSIBLE_ROLES_PATH or provisioning/roles/%s), make its source in "
-                      "requirements.yml reachable for ansible-galaxy, or map it to a collection role with the "
-                      "inventory variable app_image_role_map, e.g. {'%s': 'qi.convergence.nodejs_app'}"
-                      % (missing[0], os.path.relpath(build["playbook"], spec["app_dir"]), fetched, missing[0],
-                         missing[0]))
+        found.add(role, "substituted", target, collection_role_dir(target, collections_paths) or target)
+
+
+def _missing_error(spec, role):
+    build = spec["build"]
+    src = next((r.get("src") for r in build["requirements"] if r.get("name") == role and r.get("src")), None)
+    fetched = " (requirements.yml names its source %s; ansible-galaxy could not fetch it from this machine)" % src \
+        if src else ""
+    return QiError("role '%s' named by %s was not found%s. Provide it in one of three ways: install it where "
+                   "Ansible looks (ANSIBLE_ROLES_PATH or provisioning/roles/%s), make its source in "
+                   "requirements.yml reachable for ansible-galaxy, or map it to a collection role with the "
+                   "inventory variable app_image_role_map, e.g. {'%s': 'qi.convergence.nodejs_app'}"
+                   % (role, os.path.relpath(build["playbook"], spec["app_dir"]), fetched, role, role))
+
+
+def resolve_roles(spec, workdir, user_roles_paths, collections_paths, state_dir, role_map, log):
+    """Return (roles path list for ANSIBLE_ROLES_PATH, [{role, how, source}], role dirs for the fingerprint)."""
+    build = spec["build"]
+    app_roles = os.path.join(os.path.dirname(build["playbook"]), "roles") if build.get("playbook") else None
+    found = _Found([p for p in user_roles_paths if p] + ([app_roles] if app_roles else []), build["roles"])
+    _installed(build, found, collections_paths, role_map)
+    _from_galaxy(build, found, state_dir, log)
+    shims = os.path.join(workdir, "substitute-roles")
+    _substituted(build, found, shims, collections_paths, role_map)
+    if found.missing:
+        raise _missing_error(spec, found.missing[0])
     if os.path.isdir(shims):
-        paths.append(shims)
-    return paths, report, dirs
+        found.paths.append(shims)
+    return found.paths, found.report, found.dirs
 
 
 def clean(workdir):
