@@ -6,6 +6,7 @@ import time
 import pytest
 
 from ansible_collections.qi.convergence.plugins.plugin_utils.release import releases as release_mod
+from ansible_collections.qi.convergence.plugins.plugin_utils.release import revisions
 from ansible_collections.qi.convergence.plugins.plugin_utils.release import lock as release_lock
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.plugin_utils.release.releases import Histories, run_releases
@@ -72,7 +73,7 @@ def test_history_is_bounded_and_only_the_newest_record_is_read_whole():
         assert not errors and result["revision"] == n + 1
     secrets = [o for k, o in kube.objects.items() if k[1] == "Secret"]
     assert sorted(int(s["metadata"]["name"].rsplit(".v", 1)[1]) for s in secrets) == list(range(3, 13))
-    current = [s for s in secrets if s["metadata"]["labels"].get(release_mod.CURRENT_LABEL) == "true"]
+    current = [s for s in secrets if s["metadata"]["labels"].get(revisions.CURRENT_LABEL) == "true"]
     assert [s["metadata"]["name"] for s in current] == ["web.v12"]
     h = Histories(kube, NS)
     assert list(h.records) == [("web", 12)]
@@ -83,7 +84,7 @@ def test_history_is_bounded_and_only_the_newest_record_is_read_whole():
 
 
 def test_a_large_record_is_split_and_read_back(monkeypatch):
-    monkeypatch.setattr(release_mod, "PART_SIZE", 64)
+    monkeypatch.setattr(revisions, "PART_SIZE", 64)
     kube = FakeKube()
     roll(kube, "v1")
     assert kube.objects.get(ref("v1", "Secret", "web.v1.p1", NS)) is not None

@@ -75,25 +75,38 @@ def _terminated_detail(st):
     return " (last exit: %s, code %s)" % (last.get("reason") or "Error", last.get("exitCode"))
 
 
+def _pull_failure(st, reason, message, events, pull_retries):
+    """An image pull that will not succeed: a permanent error, or as many failed pulls as allowed."""
+    pulls = _pull_failures(events, st["name"])
+    if any(p in message.lower() for p in PERMANENT_PULL) or pulls >= pull_retries:
+        detail = "%s (image %s, %d failed pulls)" % (message or reason, st.get("image"), max(pulls, 1))
+        return Failure(reason, detail, st["name"])
+    return None
+
+
+def _init_failure(st):
+    terminated = (st.get("state") or {}).get("terminated") or {}
+    if terminated and terminated.get("exitCode", 0) != 0:
+        return Failure("InitContainerFailed", "init container %s exited with code %s (%s)" % (
+            st["name"], terminated.get("exitCode"), terminated.get("reason") or "Error"), st["name"])
+    return None
+
+
+def _status_failure(st, is_init, events, pull_retries):
+    waiting = (st.get("state") or {}).get("waiting") or {}
+    reason, message = waiting.get("reason"), waiting.get("message") or ""
+    if reason in IMMEDIATE:
+        return Failure(reason, message + _terminated_detail(st), st["name"], st.get("restartCount", 0) > 0)
+    failure = _pull_failure(st, reason, message, events, pull_retries) if reason in PULLING else None
+    return failure or (_init_failure(st) if is_init else None)
+
+
 def container_failure(pod, events, pull_retries=PULL_RETRIES):
     """The first reason the pod's containers fail for, from their statuses, or None."""
     for st, is_init in _statuses(pod):
-        state = st.get("state") or {}
-        waiting = state.get("waiting") or {}
-        reason, message = waiting.get("reason"), waiting.get("message") or ""
-        restarted = st.get("restartCount", 0) > 0
-        if reason in IMMEDIATE:
-            return Failure(reason, message + _terminated_detail(st), st["name"], restarted)
-        if reason in PULLING:
-            lowered = message.lower()
-            pulls = _pull_failures(events, st["name"])
-            if any(p in lowered for p in PERMANENT_PULL) or pulls >= pull_retries:
-                detail = "%s (image %s, %d failed pulls)" % (message or reason, st.get("image"), max(pulls, 1))
-                return Failure(reason, detail, st["name"])
-        terminated = state.get("terminated") or {}
-        if is_init and terminated and terminated.get("exitCode", 0) != 0:
-            return Failure("InitContainerFailed", "init container %s exited with code %s (%s)" % (
-                st["name"], terminated.get("exitCode"), terminated.get("reason") or "Error"), st["name"])
+        failure = _status_failure(st, is_init, events, pull_retries)
+        if failure:
+            return failure
     return None
 
 
@@ -127,15 +140,21 @@ def replica_failure(*objects):
     return None
 
 
+def _container_note(st):
+    state = st.get("state") or {}
+    reason = (state.get("waiting") or {}).get("reason")
+    if reason:
+        return "%s %s" % (st["name"], reason)
+    if not st.get("ready") and state.get("running"):
+        return "%s running, not ready" % st["name"]
+    return None
+
+
 def waiting_note(pod):
     """Why a pod is not ready yet, in a few words, for progress lines and timeouts."""
-    for cond in (pod.get("status") or {}).get("conditions") or []:
+    status = pod.get("status") or {}
+    for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
             return "unschedulable: %s" % (cond.get("message") or cond.get("reason"))
-    for st, _init in _statuses(pod):
-        waiting = (st.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason"):
-            return "%s %s" % (st["name"], waiting["reason"])
-        if not st.get("ready") and (st.get("state") or {}).get("running"):
-            return "%s running, not ready" % st["name"]
-    return (pod.get("status") or {}).get("phase") or "pending"
+    notes = [n for n in (_container_note(st) for st, _init in _statuses(pod)) if n]
+    return notes[0] if notes else status.get("phase") or "pending"

@@ -93,17 +93,26 @@ def _failed(kube, dep, pod, failure):
         log_hint(logs)))
 
 
+def _ready(pod):
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def _status(kube, live):
+    """status_of(live); past the deadline with no failure recognised, say what each pod is still waiting for."""
+    try:
+        return status_of(live)
+    except RolloutFailed as e:
+        notes = ["%s: %s" % (pod["metadata"]["name"], waiting_note(pod)) for pod in current_pods(kube, live)]
+        raise RolloutFailed("%s%s" % (e, "\n" + "\n".join(notes) if notes else ""))
+
+
 def _check(kube, dep, pull_retries=PULL_RETRIES):
     """(done, message) for one Deployment; raises RolloutFailed naming the reason and the last log lines."""
     live = kube.get(dep)
     if live is None:
         raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
-    try:
-        done, message = status_of(live)
-    except RolloutFailed as e:
-        # The deadline passed with no failure recognised: say what each pod is still waiting for.
-        notes = ["%s: %s" % (pod["metadata"]["name"], waiting_note(pod)) for pod in current_pods(kube, live)]
-        raise RolloutFailed("%s%s" % (e, "\n" + "\n".join(notes) if notes else ""))
+    done, message = _status(kube, live)
     observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
     if done or not observed:
         return done, message
@@ -113,16 +122,59 @@ def _check(kube, dep, pull_retries=PULL_RETRIES):
         raise RolloutFailed("%s: Deployment %s cannot create its pods: %s" % (
             failure.reason, dep["metadata"]["name"], failure.message))
     notes = []
-    for pod in current_pods(kube, live, rs):
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                    for c in (pod.get("status") or {}).get("conditions") or [])
-        if ready:
-            continue
+    for pod in [p for p in current_pods(kube, live, rs) if not _ready(p)]:
         failure = pod_failure(pod, _pod_events(kube, pod), pull_retries)
         if failure:
             raise _failed(kube, live, pod, failure)
         notes.append("%s: %s" % (pod["metadata"]["name"], waiting_note(pod)))
     return done, message + ("; " + "; ".join(notes[:2]) if notes else "")
+
+
+class _Waiter:
+    """The owners still waited for, the failed ones and each one's latest status line."""
+
+    def __init__(self, groups, progress):
+        self.start = self.last_report = time.time()
+        self.pending = dict((owner, list(deps)) for owner, deps in groups.items() if deps)
+        self.failed, self.messages, self.progress = {}, {}, progress
+
+    def fail(self, owners, why):
+        for owner in list(owners):
+            self.failed[owner] = why(owner)
+            self.pending.pop(owner, None)
+
+    def take(self, owner, dep, outcome):
+        if owner in self.failed:
+            return
+        if isinstance(outcome, RolloutFailed):
+            self.fail([owner], lambda _o: outcome)
+        elif outcome[0]:
+            self.pending[owner].remove(dep)
+            if not self.pending[owner]:
+                self.pending.pop(owner)
+                self.say("%s: rolled out (%.0f s)" % (owner, time.time() - self.start))
+        else:
+            self.messages[owner] = "Deployment %s: %s" % (dep["metadata"]["name"], outcome[1])
+
+    def say(self, line):
+        if self.progress:
+            self.progress(line)
+
+    def report(self):
+        if not (self.pending and self.progress and time.time() - self.last_report >= PROGRESS_EVERY):
+            return
+        self.last_report = time.time()
+        for owner in sorted(self.pending):
+            self.say("%s: %s (%.0f s)" % (owner, self.messages.get(owner, "waiting"), time.time() - self.start))
+
+
+def _renew(waiter, on_poll):
+    if not on_poll:
+        return
+    try:
+        on_poll()
+    except QiError as e:
+        waiter.fail(waiter.pending, lambda _o: RolloutFailed(str(e)))
 
 
 def wait_all(kube, groups, timeout, progress=None, pull_retries=PULL_RETRIES, on_poll=None):
@@ -131,51 +183,26 @@ def wait_all(kube, groups, timeout, progress=None, pull_retries=PULL_RETRIES, on
     Returns {owner: RolloutFailed} for the owners whose rollout failed or timed out; the others are done.
     progress(line) gets a line per pending owner at least every PROGRESS_EVERY seconds; on_poll() runs each poll
     (the release lock's renewal)."""
-    start = time.time()
-    deadline = start + timeout
+    waiter = _Waiter(groups, progress)
+    deadline = waiter.start + timeout
     saved_deadline, kube.deadline = kube.deadline, deadline
-    pending = dict((owner, list(deps)) for owner, deps in groups.items() if deps)
-    failed, messages, poll, last_report = {}, {}, 0.2, start
+    poll = 0.2
     try:
-        while pending:
-            checks = [(owner, dep) for owner, deps in pending.items() for dep in deps]
-            outcomes = pmap(lambda pair: _outcome(kube, pair[1], pull_retries), checks)
-            for (owner, dep), outcome in zip(checks, outcomes):
-                if owner in failed:
-                    continue
-                if isinstance(outcome, RolloutFailed):
-                    failed[owner] = outcome
-                    pending.pop(owner, None)
-                elif outcome[0]:
-                    pending[owner].remove(dep)
-                    if not pending[owner]:
-                        pending.pop(owner)
-                        if progress:
-                            progress("%s: rolled out (%.0f s)" % (owner, time.time() - start))
-                else:
-                    messages[owner] = "Deployment %s: %s" % (dep["metadata"]["name"], outcome[1])
-            if pending and time.time() > deadline:
-                for owner in list(pending):
-                    failed[owner] = RolloutFailed("timed out after %ds waiting for %s" % (
-                        timeout, messages.get(owner, owner)))
-                    pending.pop(owner)
-            if pending and progress and time.time() - last_report >= PROGRESS_EVERY:
-                last_report = time.time()
-                for owner in sorted(pending):
-                    progress("%s: %s (%.0f s)" % (owner, messages.get(owner, "waiting"), time.time() - start))
-            if on_poll:
-                try:
-                    on_poll()
-                except QiError as e:
-                    for owner in list(pending):
-                        failed[owner] = RolloutFailed(str(e))
-                        pending.pop(owner)
-            if pending:
+        while waiter.pending:
+            checks = [(owner, dep) for owner, deps in waiter.pending.items() for dep in deps]
+            for (owner, dep), outcome in zip(checks, pmap(lambda pair: _outcome(kube, pair[1], pull_retries), checks)):
+                waiter.take(owner, dep, outcome)
+            if time.time() > deadline:
+                waiter.fail(waiter.pending, lambda owner: RolloutFailed("timed out after %ds waiting for %s" % (
+                    timeout, waiter.messages.get(owner, owner))))
+            waiter.report()
+            _renew(waiter, on_poll)
+            if waiter.pending:
                 time.sleep(poll)
                 poll = min(1.0, poll * 1.5)
     finally:
         kube.deadline = saved_deadline
-    return failed
+    return waiter.failed
 
 
 def _outcome(kube, dep, pull_retries):

@@ -13,44 +13,63 @@ from .namespace import ensure_namespace
 from .releases import Histories, remove_releases, run_releases
 
 
+def _requested(p):
+    """Every input shape as one list of releases, and whether it was the one-release shape: `releases` as given;
+    `specs` (with `images`) and the one-release options (release, spec, image, objects, revision) are aliases."""
+    if p["releases"] or p["specs"]:
+        from_specs = [dict(spec=s, image=p["images"].get(s.get("name")) or p["image"]) for s in p["specs"] or []]
+        return (p["releases"] or []) + from_specs, False
+    return [dict(release=p["release"], spec=p["spec"], image=p["image"], objects=p["objects"],
+                 revision=p["revision"])], True
+
+
+def _image(p, histories, r, name, single):
+    # One named release (app_deploy_release): the image just built for its app, by the app's name.
+    image = r.get("image") or (p["images"].get((r.get("spec") or {}).get("name") or name) if single else None)
+    # No image given: keep the one the release runs now (a configuration-only deploy).
+    image = image or (histories.current(name) or {}).get("image")
+    if not image:
+        raise QiError("no image for %s: it has no revision yet; build it first (playbooks/site.yml) "
+                      "or pass -e app_image=REF" % name)
+    return image
+
+
+def _item(p, histories, i, r, single):
+    """One release to run: objects to apply (rendered here from a spec) or a revision to go back to."""
+    name = r.get("release") or (r.get("spec") or {}).get("name")
+    if not name:
+        raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
+    objects, image = r.get("objects") or [], r.get("image")
+    if r.get("spec"):
+        image = _image(p, histories, r, name, single)
+        env = dict(p["environment"], **(r.get("environment") or {}))
+        env.update(namespace=p["namespace"], secrets=p["secrets"])
+        objects = render(r["spec"], image, env, name)
+    elif r.get("revision") is None and not objects and p["state"] == "present":
+        raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
+    elif single and not image:
+        image = p["images"].get(name)
+    return {"release": name, "objects": objects, "image": image, "revision": r.get("revision")}
+
+
 def _items(p, histories):
-    """One item per release: objects to apply (rendered here from a spec) or a revision to go back to."""
-    singles = [dict(release=p["release"], spec=p["spec"], image=p["image"], objects=p["objects"],
-                    environment={}, revision=p["revision"])] if not (p["releases"] or p["specs"]) else []
-    from_specs = [dict(spec=s, image=p["images"].get(s.get("name")) or p["image"]) for s in p["specs"] or []]
-    items = []
-    for i, r in enumerate((p["releases"] or []) + from_specs or singles):
-        name = r.get("release") or (r.get("spec") or {}).get("name")
-        if not name:
-            raise QiError("releases[%d]: a release name is needed when no spec is given" % i)
-        objects = r.get("objects") or []
-        # One named release (app_deploy_release): the image just built for its app, by the app's name.
-        image = r.get("image") or (p["images"].get((r.get("spec") or {}).get("name") or name) if singles else None)
-        if r.get("spec"):
-            # No image given: keep the one the release runs now (a configuration-only deploy).
-            image = image or (histories.current(name) or {}).get("image")
-            if not image:
-                raise QiError("no image for %s: it has no revision yet; build it first (playbooks/site.yml) "
-                              "or pass -e app_image=REF" % name)
-            env = dict(p["environment"], **(r.get("environment") or {}))
-            env.update(namespace=p["namespace"], secrets=p["secrets"])
-            objects = render(r["spec"], image, env, name)
-        elif r.get("revision") is None and not objects and p["state"] == "present":
-            raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
-        items.append({"release": name, "objects": objects, "image": image, "revision": r.get("revision")})
-    return items
+    requested, single = _requested(p)
+    return [_item(p, histories, i, r, single) for i, r in enumerate(requested)]
+
+
+def _removed(histories, items, check_mode):
+    results = remove_releases(histories, [i["release"] for i in items], check_mode)
+    return dict(changed=any(r["changed"] for r in results), releases=results, **_single(results)), None
 
 
 def deploy(p, check_mode=False, want_diff=False, progress=None):
     """Run the task; return (result, error message or None). Raises QiError for what stops it before any rollout."""
-    p = dict(p)
     kube = kube_client(p)
-    p["namespace"] = p["namespace"] or p["environment"].get("namespace") or kube.namespace or "default"
+    p = dict(p, namespace=p["namespace"] or p["environment"].get("namespace") or kube.namespace or "default")
     histories = Histories(kube, p["namespace"])
     items = _items(p, histories)
     if p["state"] == "absent":
-        results = remove_releases(histories, [i["release"] for i in items], check_mode)
-        return dict(changed=any(r["changed"] for r in results), releases=results, **_single(results)), None
+        return _removed(histories, items, check_mode)
     ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], check_mode)
     results, errors, releases = run_releases(kube, p, items, histories, check_mode, want_diff, progress,
                                              namespace_missing=ns_created and check_mode)
