@@ -9,7 +9,7 @@ APP ?= examples/nodejs-hello
 PYTEST := .venv/bin/python -m pytest
 
 .PHONY: help setup demo test cluster cluster-down kubeconfig k8s-binaries status build deploy \
-        unit integration e2e molecule lint sanity collection bench clean-state
+        unit integration e2e molecule lint house sanity collection bench clean-state
 
 help:
 	@echo "make demo   - set up, start the local cluster, build $(APP) from its provisioning config, deploy it"
@@ -49,6 +49,10 @@ unit: setup
 
 lint: setup
 	ansible-lint --offline -q
+
+house: setup
+	.venv/bin/python scripts/import-graph.py
+	.venv/bin/python scripts/complexity.py
 
 sanity: setup
 	@scripts/sanity.sh

@@ -62,7 +62,7 @@ def main():
     release_mod._skip_unchanged = timed_phase("no-change check (lists by kind)", release_mod._skip_unchanged)
     release_mod.ReleaseLocks.acquire = timed_phase("locks", release_mod.ReleaseLocks.acquire)
     release_mod.ReleaseLocks.release = timed_phase("locks", release_mod.ReleaseLocks.release)
-    release_mod._apply_all = timed_phase("apply (discovery + SSA)", release_mod._apply_all)
+    release_mod.apply_all = timed_phase("apply (discovery + SSA)", release_mod.apply_all)
     release_mod.wait_all = timed_phase("wait for ready", rollout_mod.wait_all)
     release_mod.live_signatures = timed_phase("record tracking (lists by kind)", release_mod.live_signatures)
     release_mod.Histories.add = timed_phase("history write", release_mod.Histories.add)

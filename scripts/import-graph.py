@@ -7,9 +7,10 @@ The stages, lowest first: module_utils (shipped to managed hosts) -> kube, repor
 lower stage, never one at its own level or above; a module (run on the managed host) may import module_utils
 only, and every import inside plugins/ is relative, so this graph is the whole truth.
 
-Usage: python scripts/import-graph.py [--dot]
+Usage: python scripts/import-graph.py [--dot] [--root COLLECTION_DIR]
 """
 
+import argparse
 import ast
 import os
 import sys
@@ -26,13 +27,13 @@ def stage_of(module):
     return parts[2] if parts[1] == "plugin_utils" and len(parts) > 2 else parts[1]
 
 
-def module_name(path):
-    return os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+def module_name(path, root):
+    return os.path.relpath(path, root)[:-3].replace(os.sep, ".")
 
 
-def imports_of(path):
+def imports_of(path, root):
     """(imported module, line, is relative) for each import of the collection in the file at path."""
-    name = module_name(path)
+    name = module_name(path, root)
     package = name.split(".")[:-1]
     with open(path) as f:
         tree = ast.parse(f.read(), path)
@@ -48,20 +49,20 @@ def imports_of(path):
                     yield alias.name[len(PREFIX):], node.lineno, False
 
 
-def python_files():
-    for top, _dirs, files in os.walk(os.path.join(ROOT, "plugins")):
+def python_files(root):
+    for top, _dirs, files in os.walk(os.path.join(root, "plugins")):
         for f in sorted(files):
             if f.endswith(".py"):
                 yield os.path.join(top, f)
 
 
-def check():
+def check(root):
     edges, problems, deps = {}, [], {}
-    for path in python_files():
-        src = module_name(path)
+    for path in python_files(root):
+        src = module_name(path, root)
         deps[src] = set()
-        for target, line, relative in imports_of(path):
-            where = "%s:%d" % (os.path.relpath(path, ROOT), line)
+        for target, line, relative in imports_of(path, root):
+            where = "%s:%d" % (os.path.relpath(path, root), line)
             deps[src].add(target)
             if not relative:
                 problems.append("%s: absolute import of %s (imports inside the collection are relative)"
@@ -90,10 +91,19 @@ def shipped(module, deps):
     return sorted(seen)
 
 
+def _lines(path):
+    with open(path) as f:
+        return len(f.readlines())
+
+
 def main(argv):
-    edges, problems, deps = check()
-    order = sorted(set(a for a, _ in edges) | set(b for _, b in edges), key=lambda s: (RANK.get(s, 99), s))
-    if "--dot" in argv:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dot", action="store_true", help="print the graph in Graphviz's dot language")
+    ap.add_argument("--root", default=ROOT, help="the collection's folder (default: this repository)")
+    args = ap.parse_args(argv)
+    edges, problems, deps = check(args.root)
+    order = sorted(set(a for a, b in edges) | set(b for a, b in edges), key=lambda s: (RANK.get(s, 99), s))
+    if args.dot:
         print("digraph stages {")
         for (a, b), n in sorted(edges.items()):
             print('  "%s" -> "%s" [label=%d];' % (a, b, n))
@@ -107,7 +117,7 @@ def main(argv):
         print("what each module ships to the managed host")
         for m in sorted(d for d in deps if d.startswith("plugins.modules.")):
             files = shipped(m, deps)
-            lines = sum(sum(1 for _ in open(os.path.join(ROOT, f.replace(".", os.sep) + ".py"))) for f in files)
+            lines = sum(_lines(os.path.join(args.root, f.replace(".", os.sep) + ".py")) for f in files)
             print("  %-14s %d files, %d lines" % (m.rsplit(".", 1)[1], len(files), lines))
     for p in problems:
         print("FAIL " + p, file=sys.stderr)

@@ -12,6 +12,8 @@ done_stage() { TIMES+=("$1: $(( $(date +%s) - STAGE_START )) s"); }
 TIMES=()
 
 stage "ansible-lint (production profile)"; ansible-lint --offline -q --nocolor; done_stage lint
+stage "the house: stage imports point down, functions stay small"
+.venv/bin/python scripts/import-graph.py; .venv/bin/python scripts/complexity.py; done_stage house
 stage "ansible-test sanity (no ignore files)"; scripts/sanity.sh >"$QI_LOG_DIR/sanity.log" 2>&1 \
   || { tail -n 40 "$QI_LOG_DIR/sanity.log"; exit 1; }; echo "sanity tests passed: $(grep -cE '^Running sanity test' "$QI_LOG_DIR/sanity.log")"; done_stage sanity
 stage "unit tests"; "${PYTEST[@]}" -q tests/unit; done_stage unit

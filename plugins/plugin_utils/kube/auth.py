@@ -153,6 +153,20 @@ def kubeconfig_files(kubeconfig=None):
     return listed or [os.path.expanduser("~/.kube/config")]
 
 
+def _settings(p, files, where):
+    """The cluster's address and credentials: the options, a kubeconfig, or the pod's service account."""
+    if p.get("host"):
+        return _direct(p)
+    if any(os.path.exists(f) for f in files):
+        missing = [f for f in files if p.get("kubeconfig") and not os.path.exists(f)]
+        if missing:
+            raise QiError("kubeconfig %s does not exist" % missing[0])
+        return _from_kubeconfig([f for f in files if os.path.exists(f)], p.get("context"))
+    if not p.get("kubeconfig") and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return _in_cluster()
+    raise QiError("kubeconfig %s does not exist" % where)
+
+
 def connection_settings(p):
     """Settings from the auth options (see the kube_auth doc fragment) or the environment."""
     if not HAS_KUBERNETES:
@@ -160,17 +174,7 @@ def connection_settings(p):
     files = kubeconfig_files(p.get("kubeconfig"))
     where = os.pathsep.join(files)
     try:
-        if p.get("host"):
-            settings = _direct(p)
-        elif any(os.path.exists(f) for f in files):
-            missing = [f for f in files if p.get("kubeconfig") and not os.path.exists(f)]
-            if missing:
-                raise QiError("kubeconfig %s does not exist" % missing[0])
-            settings = _from_kubeconfig([f for f in files if os.path.exists(f)], p.get("context"))
-        elif not p.get("kubeconfig") and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            settings = _in_cluster()
-        else:
-            raise QiError("kubeconfig %s does not exist" % where)
+        settings = _settings(p, files, where)
         # The task's own impersonation wins over the kubeconfig's.
         settings.headers.update(_impersonation(p.get("impersonate_user"), p.get("impersonate_groups")))
         if p.get("proxy") and not p.get("host"):

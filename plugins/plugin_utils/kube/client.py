@@ -118,6 +118,32 @@ class Kube:
             self._drop_conn()
             raise
 
+    def _attempt(self, method, url, data, headers):
+        """(status or None, what calls for a retry or None, Retry-After, reason, body) of one request."""
+        try:
+            status, reason, text, retry_after = self._send(method, url, data, headers)
+        except (http_client.HTTPException, OSError, socket.timeout) as e:
+            return None, str(e) or e.__class__.__name__, None, None, None
+        return status, ("%d %s" % (status, reason) if status in RETRY_STATUSES else None), retry_after, reason, text
+
+    def _send_retrying(self, method, url, data, headers):
+        """Retry what the API server or the network says to retry, within the deadline; (status, reason, body)."""
+        deadline = self.deadline or (time.time() + RETRY_BUDGET)
+        attempt = 0
+        while True:
+            attempt += 1
+            status, problem, retry_after, reason, text = self._attempt(method, url, data, headers)
+            if problem is None:
+                return status, reason, text
+            pause = _backoff(attempt, retry_after)
+            if time.time() + pause > deadline:
+                if status is None:
+                    raise QiError("cannot reach the Kubernetes API at %s:%s: %s (%d attempts)" % (
+                        self.host, self.port, problem, attempt))
+                return status, reason, text
+            self.retried += 1
+            time.sleep(pause)
+
     def request(self, method, path, query=None, body=None, content_type="application/json", raw=False,
                 accept="application/json"):
         url = self.prefix + path + ("?" + urlencode(query) if query else "")
@@ -126,25 +152,7 @@ class Kube:
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = content_type
-        deadline = self.deadline or (time.time() + RETRY_BUDGET)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                status, reason, text, retry_after = self._send(method, url, data, headers)
-                problem = None if status not in RETRY_STATUSES else "%d %s" % (status, reason)
-            except (http_client.HTTPException, OSError, socket.timeout) as e:
-                status, problem, retry_after = None, str(e) or e.__class__.__name__, None
-            if problem is None:
-                break
-            pause = _backoff(attempt, retry_after)
-            if time.time() + pause > deadline:
-                if status is None:
-                    raise QiError("cannot reach the Kubernetes API at %s:%s: %s (%d attempts)" % (
-                        self.host, self.port, problem, attempt))
-                break
-            self.retried += 1
-            time.sleep(pause)
+        status, reason, text = self._send_retrying(method, url, data, headers)
         if status == 404:
             return None
         if status >= 400:

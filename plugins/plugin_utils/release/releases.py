@@ -12,11 +12,6 @@ server-side apply leaves our field manager's timestamp as it was, which the revi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
-import datetime
-import gzip
-import json
-
 from ...module_utils.errors import QiError
 from ..kube.client import applied_stamp
 from ..kube.parallel import pmap

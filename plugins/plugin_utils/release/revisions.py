@@ -13,7 +13,6 @@ import json
 
 from ...module_utils.errors import QiError
 from ..kube.client import ApiError
-from ..kube.parallel import pmap
 from .drift import object_hash, object_key
 
 RELEASE_LABEL = "qi-convergence.io/release"

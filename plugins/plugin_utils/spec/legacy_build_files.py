@@ -58,48 +58,64 @@ def _extra_vars_arg(value, base_dir):
     return out
 
 
+_SEPARATORS = ("&&", ";", "||", "|")
+_VALUED = ("--tags", "-t", "--extra-vars", "-e", "--inventory", "-i", "--limit", "-l", "--skip-tags", "--user", "-u",
+           "--connection", "-c", "--vault-password-file", "--become-user")
+
+
+def _words(line):
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError:
+        return line.split()
+
+
+def _leading_env(words):
+    """(the VAR=value words before ansible-playbook, its index or None)."""
+    env = {}
+    for i, w in enumerate(words):
+        if os.path.basename(w) == "ansible-playbook":
+            return env, i
+        m = _ASSIGN.match(w)
+        if m:
+            env[m.group(1)] = m.group(2)
+    return env, None
+
+
+def _options(args):
+    """(option, its value or None when it takes none, the word itself) for each word of an ansible-playbook call,
+    up to a shell separator."""
+    i = 0
+    while i < len(args) and args[i] not in _SEPARATORS:
+        word = args[i]
+        opt, eq, val = word.partition("=")
+        if opt not in _VALUED:
+            val = None
+        elif not eq:
+            val = args[i + 1] if i + 1 < len(args) else ""
+            i += 1
+        yield opt, val, word
+        i += 1
+
+
 def parse_ansible_command(line, base_dir=""):
     """The ansible-playbook call of a shell line (pure): {playbook, tags, extra_vars, env} or None.
 
     ``VAR=value`` words before the command (also after sudo) and ``export VAR=value`` earlier on the line are its
     environment; ``--tags``/``-t`` the tags; ``-e``/``--extra-vars`` the extra variables.
     """
-    try:
-        words = shlex.split(line, comments=True)
-    except ValueError:
-        words = line.split()
-    env, start = {}, None
-    for i, w in enumerate(words):
-        if os.path.basename(w) == "ansible-playbook":
-            start = i
-            break
-        m = _ASSIGN.match(w)
-        if m:
-            env[m.group(1)] = m.group(2)
-        elif w in ("&&", ";", "||", "|"):
-            continue
+    words = _words(line)
+    env, start = _leading_env(words)
     if start is None:
         return None
     out = {"playbook": None, "tags": None, "extra_vars": {}, "env": env}
-    args = words[start + 1:]
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("&&", ";", "||", "|"):
-            break
-        opt, eq, val = a.partition("=")
-        takes = opt in ("--tags", "-t", "--extra-vars", "-e", "--inventory", "-i", "--limit", "-l", "--skip-tags",
-                        "--user", "-u", "--connection", "-c", "--vault-password-file", "--become-user")
-        if takes and not eq:
-            val = args[i + 1] if i + 1 < len(args) else ""
-            i += 1
+    for opt, val, word in _options(words[start + 1:]):
         if opt in ("--tags", "-t"):
             out["tags"] = [t.strip() for t in val.split(",") if t.strip()]
         elif opt in ("--extra-vars", "-e"):
             out["extra_vars"].update(_extra_vars_arg(val, base_dir))
-        elif not takes and not a.startswith("-") and out["playbook"] is None and a.endswith((".yml", ".yaml")):
-            out["playbook"] = a
-        i += 1
+        elif val is None and not word.startswith("-") and out["playbook"] is None and word.endswith((".yml", ".yaml")):
+            out["playbook"] = word
     return out
 
 
@@ -110,8 +126,7 @@ def _node_version(image):
     return v.group("v") if v else None
 
 
-def read_dockerfile(path):
-    """What a legacy Dockerfile says about the build (see the module doc); raises QiError if unreadable."""
+def _dockerfile_structure(path):
     try:
         from dockerfile_parse import DockerfileParser
     except ImportError:
@@ -120,34 +135,55 @@ def read_dockerfile(path):
     try:
         with open(path, "rb") as f:
             parser = DockerfileParser(fileobj=f)
-            structure = parser.structure
-            contexts = parser.context_structure
+            return parser.structure, parser.context_structure
     except (IOError, OSError, ValueError) as e:
         raise QiError("cannot be read as a Dockerfile: %s" % e, path=path)
+
+
+def _from(out, value, env):
+    out["node_version"] = _node_version(value.split()[0] if value.split() else "")
+
+
+def _env_or_arg(out, value, env):
+    out["env"].update(lookup_environment(dict((k, v) for k, v in env.items() if v is not None)))
+
+
+def _expose(out, value, env):
+    out["ports"] += [int(p.split("/")[0]) for p in _expand(value, env).split() if p.split("/")[0].isdigit()]
+
+
+def _workdir(out, value, env):
+    out["workdir"] = os.path.join(out["workdir"], _expand(value, env))
+
+
+def _copy(out, value, env):
+    parts = [p for p in _expand(value, env).split() if not p.startswith("--")]
+    if len(parts) >= 2 and parts[0] in (".", "./") and out["install_dir"] is None:
+        out["install_dir"] = os.path.normpath(os.path.join(out["workdir"], parts[-1]))
+
+
+def _run(out, value, env):
+    call = parse_ansible_command(_expand(value, env))
+    if call and out["command"] is None:
+        out.update(ansible=True, command=value.strip(), playbook=call["playbook"], tags=call["tags"],
+                   extra_vars=call["extra_vars"])
+        out["env"].update(lookup_environment(call["env"]))
+
+
+_INSTRUCTIONS = {"FROM": _from, "ENV": _env_or_arg, "ARG": _env_or_arg, "EXPOSE": _expose, "WORKDIR": _workdir,
+                 "COPY": _copy, "ADD": _copy, "RUN": _run}
+
+
+def read_dockerfile(path):
+    """What a legacy Dockerfile says about the build (see the module doc); raises QiError if unreadable."""
+    structure, contexts = _dockerfile_structure(path)
     out = {"env": {}, "playbook": None, "tags": None, "extra_vars": {}, "install_dir": None, "node_version": None,
-           "command": None, "ansible": False, "ports": []}
-    workdir = "/"
+           "command": None, "ansible": False, "ports": [], "workdir": "/"}
     for item, ctx in zip(structure, contexts):
-        env = dict(getattr(ctx, "args", {}) or {}, **(getattr(ctx, "envs", {}) or {}))
-        instr, value = item["instruction"], item["value"]
-        if instr == "FROM":
-            out["node_version"] = _node_version(value.split()[0] if value.split() else "")
-        elif instr in ("ENV", "ARG"):
-            out["env"].update(lookup_environment(dict((k, v) for k, v in env.items() if v is not None)))
-        elif instr == "EXPOSE":
-            out["ports"] += [int(p.split("/")[0]) for p in _expand(value, env).split() if p.split("/")[0].isdigit()]
-        elif instr == "WORKDIR":
-            workdir = os.path.join(workdir, _expand(value, env))
-        elif instr in ("COPY", "ADD"):
-            parts = [p for p in _expand(value, env).split() if not p.startswith("--")]
-            if len(parts) >= 2 and parts[0] in (".", "./") and out["install_dir"] is None:
-                out["install_dir"] = os.path.normpath(os.path.join(workdir, parts[-1]))
-        elif instr == "RUN":
-            call = parse_ansible_command(_expand(value, env))
-            if call and out["command"] is None:
-                out.update(ansible=True, command=value.strip(), playbook=call["playbook"], tags=call["tags"],
-                           extra_vars=call["extra_vars"])
-                out["env"].update(lookup_environment(call["env"]))
+        handler = _INSTRUCTIONS.get(item["instruction"])
+        if handler:
+            handler(out, item["value"], dict(getattr(ctx, "args", {}) or {}, **(getattr(ctx, "envs", {}) or {})))
+    del out["workdir"]
     return out
 
 
@@ -272,6 +308,33 @@ def _from_files(files):
     return out
 
 
+def _context_playbook(ctx, src_dir, files, found):
+    named, source = found["playbook"]
+    path = find_playbook(src_dir, named)
+    if path:
+        ctx["playbook"] = os.path.relpath(path, src_dir)
+        ctx["notes"].append("playbook %s: from %s (%s)" % (ctx["playbook"], source, _command(files, source)))
+    else:
+        ctx["notes"].append("%s names the playbook %s, which is not in the app folder: ignored" % (source, named))
+
+
+def _context_phases(ctx, found):
+    tags, source = found["tags"]
+    phases = [t for t in tags if t not in VM_ONLY_TAGS] or None
+    dropped = [t for t in tags if t in VM_ONLY_TAGS]
+    ctx["phases"] = phases
+    ctx["notes"].append("phases %s: from %s's --tags %s%s" % (
+        ",".join(phases or []), source, ",".join(tags),
+        " (%s: the cluster starts and checks the app)" % ",".join(dropped) if dropped else ""))
+
+
+def _context_env(ctx, found):
+    ctx["env"] = lookup_environment(ctx["env"])
+    if ctx["env"]:
+        ctx["notes"].append("environment for lookup('env', ...) from %s: %s" % (found["env"][1], ", ".join(
+            "%s=%s" % (k, v) if not _SECRETISH.search(k) else "%s=(hidden)" % k for k, v in sorted(ctx["env"].items()))))
+
+
 def legacy_context(src_dir, qi_build):
     """How the legacy build ran, for this build: playbook, phases, environment for lookup('env'), extra vars,
     install dir and Node.js version, with notes saying where each came from. Precedence: .qi.yml > Dockerfile >
@@ -283,30 +346,15 @@ def legacy_context(src_dir, qi_build):
     if qi_build.get("playbook"):
         ctx["playbook"] = qi_build["playbook"]
     elif "playbook" in found:
-        named, source = found["playbook"]
-        path = find_playbook(src_dir, named)
-        if path:
-            ctx["playbook"] = os.path.relpath(path, src_dir)
-            ctx["notes"].append("playbook %s: from %s (%s)" % (ctx["playbook"], source, _command(files, source)))
-        else:
-            ctx["notes"].append("%s names the playbook %s, which is not in the app folder: ignored" % (source, named))
+        _context_playbook(ctx, src_dir, files, found)
     if not qi_build.get("phases") and "tags" in found:
-        tags, source = found["tags"]
-        phases = [t for t in tags if t not in VM_ONLY_TAGS] or None
-        dropped = [t for t in tags if t in VM_ONLY_TAGS]
-        ctx["phases"] = phases
-        ctx["notes"].append("phases %s: from %s's --tags %s%s" % (
-            ",".join(phases or []), source, ",".join(tags),
-            " (%s: the cluster starts and checks the app)" % ",".join(dropped) if dropped else ""))
+        _context_phases(ctx, found)
     for field in ("env", "extra_vars", "install_dir", "node_version", "memory_mb"):
         if field in found:
             ctx[field] = found[field][0]
-    ctx["env"] = lookup_environment(ctx["env"])
     if "ports" in found:
         ctx["ports"], ctx["port_source"] = found["ports"]
-    if ctx["env"]:
-        ctx["notes"].append("environment for lookup('env', ...) from %s: %s" % (found["env"][1], ", ".join(
-            "%s=%s" % (k, v) if not _SECRETISH.search(k) else "%s=(hidden)" % k for k, v in sorted(ctx["env"].items()))))
+    _context_env(ctx, found)
     return ctx, found
 
 

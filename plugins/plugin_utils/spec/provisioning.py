@@ -72,6 +72,19 @@ def _containers_copied(value):
     return value
 
 
+def _load(loader, app_dir, path):
+    try:
+        # Each file is read once per app: no cache, so nothing is deep-copied out of it.
+        return loader.load_from_file(path, cache="none", unsafe=True, trusted_as_template=True)
+    except AnsibleError as e:
+        raise QiError("cannot be read by Ansible: %s" % str(e).splitlines()[0], path=_rel(app_dir, path))
+
+
+def load_ansible_file(app_dir, path):
+    """A file Ansible itself reads (vars files, requirements.yml), read as Ansible reads it: Vault, YAML tags."""
+    return _load(DataLoader(), app_dir, path)
+
+
 class _Reader:
     def __init__(self, app_dir, role_defaults, extra_vars=None):
         self.extra = dict(extra_vars or {})
@@ -82,14 +95,7 @@ class _Reader:
         self.seen = set()
 
     def load(self, path):
-        try:
-            try:
-                # Each file is read once per app: no cache, so nothing is deep-copied out of it.
-                return self.loader.load_from_file(path, cache="none", unsafe=True, trusted_as_template=True)
-            except TypeError:  # ansible-core before 2.19 trusts every loaded string
-                return self.loader.load_from_file(path)
-        except AnsibleError as e:
-            raise QiError("cannot be read by Ansible: %s" % str(e).splitlines()[0], path=_rel(self.app_dir, path))
+        return _load(self.loader, self.app_dir, path)
 
     def load_role_defaults(self, path):
         st = os.stat(path)
@@ -139,47 +145,64 @@ class _Reader:
         raise QiError("vars file '%s' named by the playbook does not exist" % names[0],
                       path=_rel(self.app_dir, playbook), key=where)
 
+    def _play_roles(self, play, playbook, where):
+        names = []
+        for r in play.get("roles") or []:
+            name = r if isinstance(r, str) else (r.get("role") or r.get("name")) if isinstance(r, dict) else None
+            if not isinstance(name, str):
+                raise QiError("expected role names or mappings with 'role'", path=_rel(self.app_dir, playbook),
+                              key=where + ".roles")
+            names.append(name)
+        return names
+
+    def _role_defaults_layer(self, play_roles, layer, layer_origin):
+        for role in play_roles:
+            defaults = self.role_defaults(role)
+            if defaults:
+                data = self.load_role_defaults(defaults)
+                layer.update(data)
+                layer_origin.update(dict.fromkeys(data, defaults))
+
+    def _vars_files_layer(self, play, playbook, where, known, layer, layer_origin):
+        """The play's vars_files over its vars, each name templated with what is known so far; the files read."""
+        vfs = play.get("vars_files") or []
+        if not isinstance(vfs, list):
+            raise QiError("expected a list of file names", path=_rel(self.app_dir, playbook), key=where + ".vars_files")
+        files = []
+        for j, entry in enumerate(vfs):
+            path = self._vars_file(entry, dict(dict(known, **layer), **self.extra), playbook,
+                                   "%s.vars_files[%d]" % (where, j))
+            data = self.load(path) if path is not None else None
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                raise QiError("expected a mapping of variables", path=_rel(self.app_dir, path))
+            files.append(path)
+            layer.update(data)
+            layer_origin.update(dict.fromkeys(data, path))
+        return files
+
+    def _play_layer(self, playbook, i, play, known):
+        """(variables, their origins, roles, files read) of one play: role defaults < play vars < vars_files."""
+        where = "[%d]" % i
+        play_roles = self._play_roles(play, playbook, where)
+        layer, layer_origin = {}, {}
+        self._role_defaults_layer(play_roles, layer, layer_origin)
+        play_vars = play.get("vars") or {}
+        if not isinstance(play_vars, dict):
+            raise QiError("expected a mapping", path=_rel(self.app_dir, playbook), key=where + ".vars")
+        layer.update(play_vars)
+        layer_origin.update(dict.fromkeys(play_vars, playbook))
+        files = self._vars_files_layer(play, playbook, where, known, layer, layer_origin)
+        return layer, layer_origin, play_roles, files
+
     def read(self):
         merged, origin, roles, hosts, files = {}, {}, [], [], []
         for playbook, i, play in self.plays:
-            where = "[%d]" % i
-            play_roles = []
-            for r in play.get("roles") or []:
-                name = r if isinstance(r, str) else (r.get("role") or r.get("name")) if isinstance(r, dict) else None
-                if not isinstance(name, str):
-                    raise QiError("expected role names or mappings with 'role'", path=_rel(self.app_dir, playbook),
-                                  key=where + ".roles")
-                play_roles.append(name)
+            layer, layer_origin, play_roles, play_files = self._play_layer(playbook, i, play, merged)
             roles += [r for r in play_roles if r not in roles]
             hosts.append(str(play.get("hosts", "")))
-            layer, layer_origin = {}, {}
-            for role in play_roles:
-                defaults = self.role_defaults(role)
-                if defaults:
-                    data = self.load_role_defaults(defaults)
-                    layer.update(data)
-                    layer_origin.update(dict.fromkeys(data, defaults))
-            play_vars = play.get("vars") or {}
-            if not isinstance(play_vars, dict):
-                raise QiError("expected a mapping", path=_rel(self.app_dir, playbook), key=where + ".vars")
-            layer.update(play_vars)
-            layer_origin.update(dict.fromkeys(play_vars, playbook))
-            vfs = play.get("vars_files") or []
-            if not isinstance(vfs, list):
-                raise QiError("expected a list of file names", path=_rel(self.app_dir, playbook),
-                              key=where + ".vars_files")
-            for j, entry in enumerate(vfs):
-                path = self._vars_file(entry, dict(dict(merged, **layer), **self.extra), playbook, "%s.vars_files[%d]" % (where, j))
-                if path is None:
-                    continue
-                data = self.load(path)
-                if data is None:
-                    continue
-                if not isinstance(data, dict):
-                    raise QiError("expected a mapping of variables", path=_rel(self.app_dir, path))
-                files.append(path)
-                layer.update(data)
-                layer_origin.update(dict.fromkeys(data, path))
+            files += play_files
             merged.update(layer)
             origin.update(layer_origin)
         return merged, origin, roles, hosts, files

@@ -15,12 +15,11 @@ import os
 from ...module_utils.errors import QiError
 from .legacy_roles import role_defaults_file
 from .legacy_build_files import legacy_context, patched_environment
-from .provisioning import choose_playbook, read_provisioning
+from .provisioning import choose_playbook, load_ansible_file, read_provisioning
 from .qi_file import read_qi_file
 from .qi_schema import LEGACY_VARS
 from .sections import Said, app_spec, rel as _rel
 from .validate import validate
-from .yaml_loader import load_file
 
 LEGACY_WANTED = tuple(LEGACY_VARS["properties"])
 PLAYBOOK_NAMES = ("playbook.yml", "site.yml", "docker.yml")
@@ -42,7 +41,7 @@ def _plain(value):
 
 
 def _read_requirements(app_dir, path):
-    data = load_file(path)
+    data = load_ansible_file(app_dir, path)
     if data is None:
         return []
     items = data.get("roles", []) if isinstance(data, dict) else data
@@ -76,13 +75,13 @@ def _coerce_legacy(values, origin):
     return out
 
 
-
 def _command_line_vars(extra, prov_dir, app_dir):
     """The -e values of the legacy ansible-playbook line: key=value pairs, @file (beside the playbook) or YAML."""
     out = {}
     for k, v in extra.items():
         if k == "@file":
-            data = load_file(v) if os.path.isfile(v if os.path.isabs(v) else os.path.join(prov_dir, v)) else None
+            path = v if os.path.isabs(v) else os.path.join(prov_dir, v)
+            data = load_ansible_file(app_dir, path) if os.path.isfile(path) else None
             if not isinstance(data, dict):
                 raise QiError("the extra vars file named by the legacy build's -e @%s is missing or not a mapping"
                               % os.path.basename(v), path=_rel(app_dir, v))
@@ -99,7 +98,7 @@ def _vars_yml_only(app_dir, prov_dir):
     vars_yml = os.path.join(prov_dir, "vars.yml")
     if not os.path.isfile(vars_yml):
         return None
-    data = load_file(vars_yml) or {}
+    data = load_ansible_file(app_dir, vars_yml) or {}
     values = dict((k, v) for k, v in data.items() if k in LEGACY_WANTED) if isinstance(data, dict) else {}
     return values, [vars_yml], [], [], dict.fromkeys(values, _rel(app_dir, vars_yml))
 
@@ -120,7 +119,7 @@ def _add_vars_files(app_dir, names, values, files, origin):
         path = os.path.join(app_dir, extra)
         if not os.path.isfile(path):
             raise QiError("vars file named by build.vars_files does not exist", path=extra)
-        data = load_file(path) or {}
+        data = load_ansible_file(app_dir, path) or {}
         files.append(path)
         for k in LEGACY_WANTED:
             if k in data:

@@ -69,35 +69,54 @@ def _expected(schema):
     return what
 
 
-def _message(error):
-    v, s = error.validator, error.schema
-    if v == "additionalProperties":
-        known = sorted(s.get("properties", {}))
-        extra = [k for k in error.instance if k not in s.get("properties", {})]
-        return list(error.path) + extra[:1], _unknown_key(extra[0] if extra else "", known)
-    if v == "required":
-        return list(error.path), "missing required key '%s'" % error.message.split("'")[1]
-    if v == "enum":
-        hint = difflib.get_close_matches(str(error.instance), [str(x) for x in s["enum"]], n=1)
-        return list(error.path), "expected one of %s, got %s%s" % (
-            ", ".join(str(x) for x in s["enum"]), _type_name(error.instance),
-            " (did you mean '%s'?)" % hint[0] if hint else "")
-    if v == "type" and error.path and error.path[-1] == "deploy" and isinstance(error.instance, dict):
+def _additional(error, s):
+    known = sorted(s.get("properties", {}))
+    extra = [k for k in error.instance if k not in s.get("properties", {})]
+    return list(error.path) + extra[:1], _unknown_key(extra[0] if extra else "", known)
+
+
+def _enum(error, s):
+    hint = difflib.get_close_matches(str(error.instance), [str(x) for x in s["enum"]], n=1)
+    return list(error.path), "expected one of %s, got %s%s" % (
+        ", ".join(str(x) for x in s["enum"]), _type_name(error.instance), " (did you mean '%s'?)" % hint[0] if hint else "")
+
+
+def _pattern(error, s):
+    what = s.get("description") or "a value matching %s" % s["pattern"]
+    return list(error.path), "expected %s, got '%s'" % (what[0].lower() + what[1:], error.instance)
+
+
+def _wrong_type(error, s):
+    if error.validator == "type" and error.path and error.path[-1] == "deploy" and isinstance(error.instance, dict):
         return list(error.path), ("expected true or false (QI's meaning: run the app as a service); the "
                                   "Kubernetes settings that were under 'deploy:' moved to 'kubernetes:'")
-    if v == "pattern":
-        what = s.get("description") or "a value matching %s" % s["pattern"]
-        return list(error.path), "expected %s, got '%s'" % (what[0].lower() + what[1:], error.instance)
-    if v in ("type", "anyOf", "propertyNames"):
-        return list(error.path), "expected %s, got %s" % (_expected(s), _type_name(error.instance))
-    if v in ("minimum", "maximum"):
-        return list(error.path), "expected %s from %s to %s, got %s" % (
-            _expected(s), s.get("minimum"), s.get("maximum"), error.instance)
-    if v == "minItems":
-        return list(error.path), "expected at least %d entries" % s["minItems"]
-    if v == "maxLength":
-        return list(error.path), "expected at most %d characters" % s["maxLength"]
-    return list(error.path), error.message
+    return list(error.path), "expected %s, got %s" % (_expected(s), _type_name(error.instance))
+
+
+def _bounds(error, s):
+    return list(error.path), "expected %s from %s to %s, got %s" % (
+        _expected(s), s.get("minimum"), s.get("maximum"), error.instance)
+
+
+_MESSAGES = {
+    "additionalProperties": _additional,
+    "required": lambda e, s: (list(e.path), "missing required key '%s'" % e.message.split("'")[1]),
+    "enum": _enum,
+    "pattern": _pattern,
+    "type": _wrong_type,
+    "anyOf": _wrong_type,
+    "propertyNames": _wrong_type,
+    "minimum": _bounds,
+    "maximum": _bounds,
+    "minItems": lambda e, s: (list(e.path), "expected at least %d entries" % s["minItems"]),
+    "maxLength": lambda e, s: (list(e.path), "expected at most %d characters" % s["maxLength"]),
+}
+
+
+def _message(error):
+    """(the key path, a message naming what was expected) for one schema violation."""
+    handler = _MESSAGES.get(error.validator)
+    return handler(error, error.schema) if handler else (list(error.path), error.message)
 
 
 def _unknown_key(key, known):

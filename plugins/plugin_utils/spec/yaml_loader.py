@@ -93,39 +93,50 @@ if HAS_YAML:
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 
 
-def load_text(text, path="<string>"):
-    """Parse one YAML document from text; raise QiError on anything unusable."""
+def _check_text(text, path):
     if not HAS_YAML:
         raise QiError("PyYAML is required to read YAML files", path=path)
     if len(text) > MAX_BYTES:
         raise QiError("file is larger than %d bytes; expected a small YAML file" % MAX_BYTES, path=path)
     if "\x00" in text:
         raise QiError("file contains NUL bytes; expected a YAML text file", path=path)
-    loader = None
+
+
+def _marked_error(e, path):
+    mark = e.problem_mark or e.context_mark
+    context = e.context
+    if context and e.context_mark and mark and e.context_mark.line != mark.line:
+        context = "%s that starts at line %d," % (context, e.context_mark.line + 1)
+    msg = " ".join(x for x in (context, e.problem) if x) or "invalid YAML"
+    return QiError("invalid YAML: %s" % msg, path=path, line=mark.line + 1 if mark else None)
+
+
+def _parse(text, path):
+    loader = _Loader(text)
     try:
-        loader = _Loader(text)
         loader.qi_path = path
         node = loader.get_single_node()
         if node is None:
             return None
         _expanded_size(node, path)
         return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def load_text(text, path="<string>"):
+    """Parse one YAML document from text; raise QiError on anything unusable."""
+    _check_text(text, path)
+    try:
+        return _parse(text, path)
     except QiError:
         raise
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        context = e.context
-        if context and e.context_mark and mark and e.context_mark.line != mark.line:
-            context = "%s that starts at line %d," % (context, e.context_mark.line + 1)
-        msg = " ".join(x for x in (context, e.problem) if x) or "invalid YAML"
-        raise QiError("invalid YAML: %s" % msg, path=path, line=mark.line + 1 if mark else None)
+        raise _marked_error(e, path)
     except yaml.YAMLError as e:
         raise QiError("invalid YAML: %s" % e, path=path)
     except (RecursionError, ValueError, TypeError, OverflowError) as e:
         raise QiError("YAML cannot be read: %s" % e, path=path)
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def load_file(path):
