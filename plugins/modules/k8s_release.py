@@ -30,6 +30,10 @@ description:
     once naming the holder, a lock left by a killed run is taken over once it expires.
   - With O(revision) it rolls back to a recorded revision (0 = the one before the current).
   - Nothing changed means no write at all and C(changed=false).
+  - "Two input shapes: app folders (O(app_dirs), read, rendered and deployed in this one call) and releases
+    (O(releases), each with a spec and image to render, rendered O(objects), or a O(revision) to return to).
+    O(specs) with O(images) and the one-release options O(release), O(spec), O(image), O(objects), O(revision) are
+    aliases for a O(releases) list: one item per spec, or one item."
 extends_documentation_fragment:
   - qi.convergence.kube_auth
   - qi.convergence.reading
