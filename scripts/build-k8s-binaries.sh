@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the Kubernetes server binaries (with etcd and CoreDNS) from upstream sources through the Go module proxy.
+# Build the Kubernetes server binaries (with etcd, CoreDNS and the add-ons k3s ships) from upstream sources through
+# the Go module proxy.
 # No release binaries or images can be downloaded on this kind of machine, so the embedded cluster
 # is built from source once and cached in the state dir, keyed by version.
 # Usage: build-k8s-binaries.sh [VERSION]   (env: QI_STATE_DIR, QI_K8S_VERSION)
@@ -37,17 +38,35 @@ build_coredns() {
   echo "$v" >"$OUT/coredns.version"
 }
 
+# build_local_path: the dynamic provisioner behind the default StorageClass, as k3s ships it (its module
+# vendors its dependencies; one binary, no image to pull).
+LOCAL_PATH_V=${QI_LOCAL_PATH_VERSION:-v0.0.30}
+build_local_path() {
+  stage "building local-path-provisioner $LOCAL_PATH_V (the default StorageClass)"
+  (cd "$WORK" && with_progress env GOBIN="$OUT" go install -v -trimpath -ldflags "-s -w" \
+    "github.com/rancher/local-path-provisioner@$LOCAL_PATH_V")
+  echo "$LOCAL_PATH_V" >"$OUT/local-path-provisioner.version"
+}
+
+# build_missing_addons: what a cached build of this Kubernetes version lacks (an add-on added or upgraded since).
+build_missing_addons() {
+  [[ -x $OUT/coredns && -f $OUT/coredns.version ]] || build_coredns
+  [[ -x $OUT/local-path-provisioner && $(cat "$OUT/local-path-provisioner.version" 2>/dev/null) == "$LOCAL_PATH_V" ]] \
+    || build_local_path
+}
+
 SRC=$STATE/k8s/$K/src
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 if [[ -f $STAMP ]]; then
-  if [[ -x $OUT/coredns && -f $OUT/coredns.version ]]; then
+  if [[ -x $OUT/coredns && -f $OUT/coredns.version && -x $OUT/local-path-provisioner \
+        && $(cat "$OUT/local-path-provisioner.version" 2>/dev/null) == "$LOCAL_PATH_V" ]]; then
     echo "kubernetes $K binaries already built in $OUT"
     exit 0
   fi
-  command -v go >/dev/null || { echo "ERROR: go is not installed; it is needed to build CoreDNS" >&2; exit 1; }
+  command -v go >/dev/null || { echo "ERROR: go is not installed; it is needed to build the cluster add-ons" >&2; exit 1; }
   WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
   mkdir -p "$(dirname "$LOG")"; : >"$LOG"
-  build_coredns
+  build_missing_addons
   stage "done: binaries in $OUT"
   exit 0
 fi
@@ -102,9 +121,9 @@ for r in json.load(sys.stdin).get("Replace") or []: print(r["Old"]["Path"])'); d
 done
 with_progress go build -v -trimpath -ldflags "-s -w" -o "$OUT/etcd" .
 cd /; rm -rf "$SRC/_output"
-build_coredns
+build_missing_addons
 
-for b in $BINS etcd coredns; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
+for b in $BINS etcd coredns local-path-provisioner; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
 "$OUT/kube-apiserver" --version
 "$OUT/etcd" --version | head -1
 stage "done: binaries in $OUT"

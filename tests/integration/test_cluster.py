@@ -1,15 +1,17 @@
 """The embedded single-node cluster, for real: pods from the local registry, logs, exec, Services, restarts."""
 import http.client
+import json
 import os
 import re
 import shutil
+import subprocess
 import time
 import uuid
 
 import pytest
 import yaml
 
-from conftest import EXAMPLES, ROOT, STATE, kube_json, kubectl, playbook, run
+from conftest import EXAMPLES, KUBECONFIG, ROOT, STATE, kube_json, kubectl, kubectl_bin, playbook, run
 
 pytestmark = pytest.mark.cluster
 NS = "qi-e2e-cluster-%s" % uuid.uuid4().hex[:6]
@@ -150,9 +152,49 @@ def test_vagrantfile_provisions_with_real_role_variables():
     assert passed <= known, "unknown role variables in the Vagrantfile: %s" % sorted(passed - known)
 
 
+def _volume_pod(name, claim, command):
+    """A pod of the base image (imported for local-path's helpers) running as a non-root user on the claim."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                     "securityContext": {"runAsUser": 1000, "runAsGroup": 1000},
+                     "containers": [{"name": "c", "image": "localhost/qi-convergence/debian:12",
+                                     "imagePullPolicy": "Never", "command": ["/bin/sh", "-c", command],
+                                     "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]}}
+
+
+def _apply(obj):
+    proc = subprocess.run([kubectl_bin(), "--kubeconfig", KUBECONFIG, "apply", "-f", "-"], input=json.dumps(obj),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def _pod_output(name, timeout=120):
+    kubectl("-n", "default", "wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/" + name,
+            "--timeout=%ds" % timeout, timeout=timeout + 10)
+    return kubectl("-n", "default", "logs", name).stdout.strip()
+
+
+def test_the_default_storage_class_provisions_a_volume_the_app_user_can_write():
+    classes = kube_json("get", "storageclass")["items"]
+    default = [c for c in classes
+               if (c["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+    assert [(c["metadata"]["name"], c["provisioner"]) for c in default] == [("local-path", "rancher.io/local-path")]
+
+
 def test_cluster_down_then_up_keeps_data():
     value = uuid.uuid4().hex
+    claim = "qi-persist-%s" % value[:8]
     kubectl("-n", "default", "create", "configmap", "qi-persist-%s" % value[:8], "--from-literal=v=" + value)
+    # A volume of the default StorageClass, written by a pod that is then deleted.
+    _apply({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": claim, "namespace": "default"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Mi"}}}})
+    _apply(_volume_pod(claim + "-w", claim, "echo %s > /data/v && cat /data/v" % value))
+    assert _pod_output(claim + "-w") == value
+    kubectl("-n", "default", "delete", "pod", claim + "-w")
+    volume = kube_json("-n", "default", "get", "pvc", claim)["spec"]["volumeName"]
+    path = kube_json("get", "pv", volume)["spec"]["hostPath"]["path"]
+    assert path.startswith(os.path.join(STATE, "storage") + os.sep), path
     run(["scripts/cluster-down.sh"], timeout=300)
     assert not any(l.split()[1].startswith((os.path.join(STATE, "cluster"), "/run/qi-convergence"))
                    for l in open("/proc/self/mounts"))
@@ -164,4 +206,13 @@ def test_cluster_down_then_up_keeps_data():
     print("warm cluster start: %.1f s" % (time.time() - start))
     got = kube_json("-n", "default", "get", "configmap", "qi-persist-%s" % value[:8])
     assert got["data"]["v"] == value
+    # The file outlived its pod and the cluster's restart; deleting the claim removes the folder.
+    _apply(_volume_pod(claim + "-r", claim, "cat /data/v"))
+    assert _pod_output(claim + "-r") == value
+    kubectl("-n", "default", "delete", "pod", claim + "-r")
+    kubectl("-n", "default", "delete", "pvc", claim)
+    deadline = time.time() + 60
+    while os.path.exists(path) and time.time() < deadline:
+        time.sleep(1)
+    assert not os.path.exists(path), "the folder of a deleted claim is still there: %s" % path
     kubectl("-n", "default", "delete", "configmap", "qi-persist-%s" % value[:8])

@@ -135,6 +135,27 @@ APPS_FILE = _obj({
     "env_runtime": QI_APP_KEYS["env_runtime"],
     "apps": dict(_list(APP, "The applications"), minItems=1),
 }, "A .qi.yml with an apps: list", required=("apps",))
+# A system: components built from their own playbooks, deployed in waves (spec/components.py).
+COMPONENT_KEYS = {
+    "kind": {"enum": ["service", "stateful", "job", "cronjob"],
+             "description": "service (Deployment), stateful (StatefulSet with a volume), job (runs to completion), "
+                            "cronjob (runs on a schedule); default service"},
+    "depends_on": {"anyOf": [_list(NAME, "Components that must be ready first"),
+                             {"type": "object", "additionalProperties": {"enum": ["ready", "completed"]},
+                              "description": "Component name: ready (serving) or completed (a job)"}],
+                   "description": "What must be up, or done, before this component is deployed"},
+    "storage": _obj({"size": _s("A quantity such as 1Gi", pattern=QUANTITY),
+                     "path": _s("An absolute path: where the volume is mounted", pattern=ABS_PATH)},
+                    "A stateful component's volume", required=("path",)),
+    "schedule": _s("A cron schedule for a cronjob, such as '0 3 * * *'"),
+}
+COMPONENT = _obj(dict(QI_APP_KEYS, **dict(EXTENSION_KEYS, **COMPONENT_KEYS)), "One component of a system",
+                 required=("app_name",))
+COMPONENTS_FILE = _obj({
+    "email": QI_APP_KEYS["email"],
+    "env_runtime": QI_APP_KEYS["env_runtime"],
+    "components": dict(_list(COMPONENT, "The components, each built from its own playbook"), minItems=1),
+}, "A .qi.yml describing a system of components", required=("components",))
 FLAT_FILE = copy.deepcopy(APP)
 FLAT_FILE["description"] = "A .qi.yml describing one application"
 
@@ -166,4 +187,7 @@ LEGACY_VARS = {"type": "object", "properties": {
     "nodejs_yarn_enabled": {"type": "boolean"},
     "nodejs_app_dev_env": {"type": "boolean"},
     "nodejs_app_dev_username": {"type": "string"},
+    # The idi-ops couchdb role's: a component running it is a database (spec/system.py).
+    "couchdb_port": PORT,
+    "couchdb_databases": _STR_LIST,
 }}

@@ -14,15 +14,19 @@ import os
 
 from ...module_utils.errors import QiError
 from .legacy_roles import role_defaults_file
-from .legacy_build_files import legacy_context, patched_environment
+from .components import from_entries, in_script_order, script_calls, script_paths
+from .legacy_build_files import VM_ONLY_TAGS, find_playbook, legacy_context, patched_environment
 from .provisioning import choose_playbook, load_ansible_file, read_provisioning
 from .qi_file import read_qi_file
 from .qi_schema import LEGACY_VARS
 from .sections import Said, app_spec, rel as _rel
+from .system import join, kind_of
 from .validate import validate
 
 LEGACY_WANTED = tuple(LEGACY_VARS["properties"])
 PLAYBOOK_NAMES = ("playbook.yml", "site.yml", "docker.yml")
+# Numbers the roles' YAML often quotes (couchdb_port: '5984').
+NUMERIC_VARS = ("nodejs_app_tcp_port", "nodejs_app_test_http_status_code", "couchdb_port")
 
 
 def _plain(value):
@@ -63,7 +67,7 @@ def _coerce_legacy(values, origin):
     """Digit strings templating produced become numbers; empty values mean 'not set'; then the schema."""
     out = {}
     for k, v in values.items():
-        if isinstance(v, str) and v.strip().isdigit() and k in ("nodejs_app_tcp_port", "nodejs_app_test_http_status_code"):
+        if isinstance(v, str) and v.strip().isdigit() and k in NUMERIC_VARS:
             v = int(v)
         if isinstance(v, str) and k in ("nodejs_app_git_clone", "nodejs_yarn_enabled", "nodejs_app_dev_env"):
             v = v.strip().lower() in ("true", "yes", "1", "on")
@@ -167,15 +171,65 @@ def read_apps(app_dir, qi_file=None, collections_paths=(), role_map=None, rpm_ma
         raise QiError(".qi.yml file not found", path=qi_file)
     entries = read_qi_file(qi_path, _rel(app_dir, qi_path)) if os.path.isfile(qi_path) else []
     if not entries:
-        legacy = _legacy(app_dir, app_dir, {}, collections_paths, role_map)
-        if legacy is None:
-            raise QiError("no .qi.yml and no provisioning playbook (%s) or provisioning/vars.yml; expected at "
-                          "least one of them" % ", ".join(PLAYBOOK_NAMES), path=app_dir)
-        return [app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map))]
+        return _script_system(app_dir, collections_paths, role_map, rpm_map) or [
+            _provisioning_app(app_dir, collections_paths, role_map, rpm_map)]
     shown_qi, specs = _rel(app_dir, qi_path), []
+    nodes = from_entries([e[0] for e in entries], shown_qi) if entries[0][1].startswith("components[") else None
     for qi, prefix, _line in entries:
         said = Said(app_dir, app_dir, qi, prefix, shown_qi, None, rpm_map)
         said.src_dir = _src_dir(app_dir, qi, said.at("folder.src"))
         said.legacy = _legacy(app_dir, said.src_dir, qi, collections_paths, role_map)
         specs.append(app_spec(said))
-    return specs
+    return join(specs, nodes, shown_qi) if nodes else specs
+
+
+def _provisioning_app(app_dir, collections_paths, role_map, rpm_map):
+    legacy = _legacy(app_dir, app_dir, {}, collections_paths, role_map)
+    if legacy is None:
+        raise QiError("no .qi.yml and no provisioning playbook (%s) or provisioning/vars.yml; expected at "
+                      "least one of them" % ", ".join(PLAYBOOK_NAMES), path=app_dir)
+    return app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map))
+
+
+def _vagrantfile_text(app_dir):
+    path = os.path.join(app_dir, "Vagrantfile")
+    if not os.path.isfile(path):
+        return ""
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def _script_system(app_dir, collections_paths, role_map, rpm_map):
+    """A folder whose provisioning script runs several playbooks (GPII's deploy.sh): one component per playbook,
+    in the script's order, each waiting for the one before; None when there is no such script."""
+    for script in script_paths(app_dir, _vagrantfile_text(app_dir)):
+        with open(os.path.join(app_dir, script), errors="replace") as f:
+            calls = script_calls(f.read())
+        if len(set(playbook for _n, playbook, _t in calls)) < 2:
+            continue
+        specs = [_script_component(app_dir, script, call, collections_paths, role_map, rpm_map) for call in calls]
+        kinds = dict((s["name"], kind_of(s)) for s in specs)
+        return join(specs, in_script_order([s["name"] for s in specs], kinds), script)
+    return None
+
+
+def _script_component(app_dir, script, call, collections_paths, role_map, rpm_map):
+    number, named, tags = call
+    playbook = find_playbook(app_dir, named)
+    if playbook is None:
+        raise QiError("runs ansible-playbook %s, which is not in the app folder" % named, path=script, line=number)
+    legacy = _legacy(app_dir, app_dir, {"build": {"playbook": playbook}}, collections_paths, role_map)
+    phases = [t for t in tags or [] if t not in VM_ONLY_TAGS]
+    if tags:
+        legacy["context"]["phases"] = phases
+    legacy["context"]["notes"].append("component from line %d of %s: %s%s" % (
+        number, script, _rel(app_dir, playbook), " --tags %s (phases %s)" % (",".join(tags), ",".join(phases))
+        if tags else ""))
+    stem = os.path.splitext(os.path.basename(playbook))[0]
+    try:
+        return app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map, default_name=stem))
+    except QiError as e:
+        # The folder has no .qi.yml to set a key in: say which component, and where its settings can go.
+        raise QiError("component %s (line %d of %s): %s; settings the provisioning lacks go in a .qi.yml "
+                      "components: list (one entry per playbook, with build.playbook)" % (
+                          stem, number, script, e.message), path=e.path, key=e.key, line=e.line)

@@ -50,6 +50,8 @@ class Said:
     legacy: Optional[dict]
     rpm_map: Optional[dict] = None
     notes: List[str] = field(default_factory=list)
+    # A component of a provisioning script whose playbook names no app: named after its playbook.
+    default_name: Optional[str] = None
 
     @property
     def values(self):
@@ -120,7 +122,8 @@ def _stack_version(said):
 
 
 def identity(said):
-    legacy_name = said.qi.get("app_name") or said.values.get("nodejs_app_name") or _package_name(said)
+    legacy_name = (said.qi.get("app_name") or said.values.get("nodejs_app_name") or _package_name(said)
+                   or said.default_name)
     if not legacy_name:
         raise QiError("no application name: set app_name in .qi.yml or nodejs_app_name in the provisioning vars",
                       path=said.origin(), key=said.at("app_name")["key"])
@@ -147,7 +150,7 @@ def install_dir(said, ident):
 
 
 def app_port(said):
-    port = said.qi.get("app_tcp_port") or said.values.get("nodejs_app_tcp_port")
+    port = said.qi.get("app_tcp_port") or said.values.get("nodejs_app_tcp_port") or said.values.get("couchdb_port")
     ports = said.context.get("ports") or []
     if port or len(ports) != 1:
         return port

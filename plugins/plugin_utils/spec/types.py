@@ -91,7 +91,16 @@ class Deploy(TypedDict):
     env_secret: Optional[EnvSecret]
 
 
-class AppSpec(TypedDict):
+class Component(TypedDict):
+    kind: str                       # service, stateful, job or cronjob
+    depends_on: dict                # component name: ready or completed
+    wave: int                       # the release applies wave 0 first, then 1, ...
+    wired: dict                     # environment rewired from localhost:PORT to the component's Service
+    storage: Optional[dict]         # a stateful component's volume: size, path
+    schedule: Optional[str]         # a cronjob's schedule
+
+
+class AppSpec(TypedDict, total=False):
     name: str                       # lower case: Kubernetes and image names
     legacy_name: str                # as the provisioning spelt it: the app's own environment keeps it
     app_dir: str
@@ -108,3 +117,4 @@ class AppSpec(TypedDict):
     notes: List[str]                # what was inferred, and from where, said to the user
     publishers: list
     read_files: List[str]           # every file the spec came from, relative to app_dir
+    component: Component            # only for a component of a system (spec/system.py)

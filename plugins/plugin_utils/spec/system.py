@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: qi.convergence contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The specs of a system's components, joined: kind, dependencies and wave of each, and the wiring that the VM's
+shared localhost did (localhost:5984 is the database's Service in the cluster)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from .components import check_graph, waves
+
+# Legacy roles whose component keeps data: a StatefulSet with a volume, not a Deployment.
+STATEFUL_ROLES = ("couchdb", "qi.convergence.couchdb")
+_LOCAL = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)\b")
+
+
+def kind_of(spec):
+    """What a component found in a provisioning script is: a database role makes it stateful, a started app a
+    service, anything else a job (it runs its provisioning and is done)."""
+    if any(r in STATEFUL_ROLES for r in spec["build"]["roles"]):
+        return "stateful"
+    return "service" if spec["service"] else "job"
+
+
+def wire(spec, ports):
+    """localhost:PORT in the component's environment, where PORT is another component's, becomes that component's
+    Service name: on the VM they shared one host, in the cluster each has its own. Returns what was rewired."""
+    own = spec["run"].get("port")
+    wired = {}
+    for name, value in sorted(spec["run"]["env"].items()):
+        new = _LOCAL.sub(lambda m: "%s:%s" % (ports[int(m.group(1))], m.group(1))
+                         if int(m.group(1)) in ports and int(m.group(1)) != own else m.group(0), value)
+        if new != value:
+            spec["run"]["env"][name] = wired[name] = new
+    for name, value in wired.items():
+        spec["notes"].append("component %s: %s=%s (localhost on the VM; the Service in the cluster)"
+                             % (spec["name"], name, value))
+    return wired
+
+
+def addresses(specs):
+    """Every component's address as the others see it: QI_<NAME>_URL=http://name:port, for the services."""
+    return dict(("QI_%s_URL" % s["name"].upper().replace("-", "_"), "http://%s:%d" % (s["name"], s["run"]["port"]))
+                for s in specs if s["run"].get("port"))
+
+
+def join(specs, nodes, path=None):
+    """The specs with their component section: kind, depends_on, wave, wired; raises QiError on a bad graph.
+
+    nodes: [{name, kind, depends_on}] in the specs' order."""
+    graph = [dict(n, port=s["run"].get("port")) for s, n in zip(specs, nodes)]
+    check_graph(graph, path)
+    wave_of = dict((name, i) for i, wave in enumerate(waves(graph, path)) for name in wave)
+    ports = dict((s["run"]["port"], s["name"]) for s in specs if s["run"].get("port"))
+    others = addresses(specs)
+    for spec, node in zip(specs, nodes):
+        wired = wire(spec, ports)
+        for key, value in others.items():
+            spec["run"]["env"].setdefault(key, value)
+        spec["component"] = {"kind": node["kind"], "depends_on": node["depends_on"], "wave": wave_of[node["name"]],
+                             "wired": wired, "storage": node.get("storage"), "schedule": node.get("schedule")}
+    return specs

@@ -1,0 +1,128 @@
+"""A system of components: the order a provisioning script ran its playbooks in, and the graph's errors."""
+import pytest
+
+from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.plugin_utils.spec.components import (
+    check_graph, from_entries, in_script_order, script_calls, script_paths, waves)
+
+# GPII/universal e893bb3f1 examples/production-components-vm/provisioning/deploy.sh, its shape.
+DEPLOY_SH = """#!/bin/bash
+set -e
+# Retrieve Ansible roles
+sudo ansible-galaxy install -fr /home/vagrant/sync/examples/production-components-vm/provisioning/requirements.yml
+# Install CouchDB
+sudo PYTHONUNBUFFERED=1 ansible-playbook /home/vagrant/sync/examples/x/provisioning/couchdb.yml --tags="install,configure,deploy"
+sudo PYTHONUNBUFFERED=1 ansible-playbook /home/vagrant/sync/examples/x/provisioning/preferences-server.yml --tags="install,configure,deploy"
+sudo PYTHONUNBUFFERED=1 ansible-playbook /home/vagrant/sync/examples/x/provisioning/flow-manager.yml --tags="install,configure,deploy"
+"""
+
+
+def test_a_deploy_script_gives_the_playbooks_in_order_with_their_tags():
+    calls = script_calls(DEPLOY_SH)
+    assert [(n, p.rsplit("/", 1)[1], t) for n, p, t in calls] == [
+        (6, "couchdb.yml", ["install", "configure", "deploy"]),
+        (7, "preferences-server.yml", ["install", "configure", "deploy"]),
+        (8, "flow-manager.yml", ["install", "configure", "deploy"])]
+
+
+def test_the_vagrantfile_names_the_script_else_deploy_sh_is_looked_for(tmp_path):
+    (tmp_path / "provisioning").mkdir()
+    (tmp_path / "provisioning" / "deploy.sh").write_text(DEPLOY_SH)
+    (tmp_path / "setup.sh").write_text("ansible-playbook a.yml\n")
+    assert script_paths(str(tmp_path)) == ["provisioning/deploy.sh"]
+    vagrantfile = 'config.vm.provision "shell", path: "./setup.sh"\n'
+    assert script_paths(str(tmp_path), vagrantfile) == ["setup.sh"]
+
+
+def test_script_order_makes_each_component_wait_for_the_one_before():
+    nodes = in_script_order(["couchdb", "loader", "preferences"],
+                            {"couchdb": "stateful", "loader": "job", "preferences": "service"})
+    assert [(n["name"], n["depends_on"]) for n in nodes] == [
+        ("couchdb", {}), ("loader", {"couchdb": "ready"}), ("preferences", {"loader": "completed"})]
+    assert waves(nodes) == [["couchdb"], ["loader"], ["preferences"]]
+
+
+def test_independent_components_share_a_wave():
+    nodes = from_entries([{"app_name": "db", "kind": "stateful", "app_tcp_port": 5984},
+                          {"app_name": "loader", "kind": "job", "depends_on": ["db"]},
+                          {"app_name": "prefs", "app_tcp_port": 8081, "depends_on": {"db": "ready"}},
+                          {"app_name": "flow", "app_tcp_port": 8082,
+                           "depends_on": {"prefs": "ready", "loader": "completed"}}])
+    assert waves(nodes) == [["db"], ["loader", "prefs"], ["flow"]]
+
+
+@pytest.mark.parametrize("entries, key, words", [
+    ([{"app_name": "a", "depends_on": ["b"]}, {"app_name": "b", "depends_on": ["c"]},
+      {"app_name": "c", "depends_on": ["a"]}], "components", "in a cycle: a -> b -> c -> a"),
+    ([{"app_name": "a", "depends_on": ["db"]}], "components[0].depends_on",
+     "depends on 'db', which is not a component (components: a)"),
+    ([{"app_name": "a", "app_tcp_port": 8080}, {"app_name": "b", "app_tcp_port": 8080}], "components[1].port",
+     "port 8080 is claimed by both 'a' and 'b'"),
+    ([{"app_name": "a"}, {"app_name": "a"}], "components[1]", "two components are named 'a'"),
+    ([{"app_name": "a", "kind": "daemon"}], "components[0].kind", "expected one of service, stateful, job, cronjob"),
+    ([{"app_name": "a"}, {"app_name": "b", "depends_on": {"a": "started"}}], "components[1].depends_on.a",
+     "expected ready or completed, got 'started'"),
+])
+def test_a_bad_graph_is_refused_naming_the_key(entries, key, words):
+    with pytest.raises(QiError) as e:
+        from_entries(entries, path=".qi.yml")
+    assert e.value.key == key and words in str(e.value)
+
+
+def test_check_graph_accepts_a_component_without_a_port_beside_others():
+    check_graph([{"name": "loader", "port": None, "depends_on": {}}, {"name": "job2", "port": None, "depends_on": {}}])
+
+
+def _system(root, prefs_port="8081"):
+    """A folder shaped like universal's production components VM: three playbooks run in order by deploy.sh, one
+    source tree, the services talking over localhost."""
+    files = {
+        "provisioning/deploy.sh": DEPLOY_SH.replace("examples/x/provisioning/preferences-server.yml",
+                                                    "examples/x/provisioning/prefs.yml")
+                                           .replace("flow-manager.yml", "flow.yml"),
+        "provisioning/couchdb.yml": "- hosts: localhost\n  vars_files: [couchdb-vars.yml]\n  roles: [facts, couchdb]\n",
+        "provisioning/couchdb-vars.yml": "couchdb_port: '5984'\ncouchdb_databases: [preferences]\n",
+        "provisioning/common-vars.yml": "nodejs_app_start_script: server.js\nnodejs_app_install_dir: /opt/sys\n",
+        "provisioning/prefs.yml": "- hosts: localhost\n  vars_files: [common-vars.yml, prefs-vars.yml]\n"
+                                  "  roles: [facts, nodejs]\n",
+        "provisioning/prefs-vars.yml": "nodejs_app_name: preferences\nnodejs_app_tcp_port: %s\n"
+                                       "nodejs_app_env_vars:\n  - COUCHDB_URL=http://localhost:5984/preferences\n"
+                                       % prefs_port,
+        "provisioning/flow.yml": "- hosts: localhost\n  vars_files: [common-vars.yml, flow-vars.yml]\n"
+                                 "  roles: [facts, nodejs]\n",
+        "provisioning/flow-vars.yml": "nodejs_app_name: flow-manager\nnodejs_app_tcp_port: 8082\n"
+                                      "nodejs_app_env_vars:\n  - PREFERENCES_URL=http://localhost:8081/preferences\n",
+        "server.js": "require('http').createServer().listen(process.env.PORT)\n",
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return str(root)
+
+
+def test_a_deploy_script_system_reads_as_components_in_waves_wired_by_service_name(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    specs = read_apps(_system(tmp_path))
+    assert [(s["name"], s["component"]["kind"], s["component"]["wave"], s["component"]["depends_on"])
+            for s in specs] == [("couchdb", "stateful", 0, {}),
+                                ("preferences", "service", 1, {"couchdb": "ready"}),
+                                ("flow-manager", "service", 2, {"preferences": "ready"})]
+    prefs, flow = specs[1], specs[2]
+    # On the VM they shared localhost; in the cluster each talks to the other's Service.
+    assert prefs["run"]["env"]["COUCHDB_URL"] == "http://couchdb:5984/preferences"
+    assert specs[0]["run"]["port"] == 5984  # the couchdb role's couchdb_port
+    assert flow["run"]["env"]["PREFERENCES_URL"] == "http://preferences:8081/preferences"
+    assert flow["component"]["wired"] == {"PREFERENCES_URL": "http://preferences:8081/preferences"}
+    assert flow["run"]["env"]["QI_PREFERENCES_URL"] == "http://preferences:8081"
+    assert any("line 8 of provisioning/deploy.sh: provisioning/flow.yml --tags install,configure,deploy "
+               "(phases install,configure)" in n for n in flow["notes"])
+    assert flow["build"]["phases"] == ["install", "configure"]
+
+
+def test_two_components_on_one_port_are_refused_before_anything_is_built(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    with pytest.raises(QiError) as e:
+        read_apps(_system(tmp_path, prefs_port="8082"))
+    assert "port 8082 is claimed by both 'preferences' and 'flow-manager'" in str(e.value)
+    assert e.value.path == "provisioning/deploy.sh"
