@@ -17,11 +17,15 @@ import os
 import re
 
 from .errors import QiError
+from .workloads import cron_job, headless_service, job, stateful_set
 
 MANAGER = "qi.convergence"
 INITIAL_REPLICAS = "qi-convergence.io/initial-replicas"
 # The legacy role's test endpoint, checked after the rollout (plugin_utils/release/smoke_test.py).
 SMOKE_TEST = "qi-convergence.io/smoke-test"
+CONFIG_CHECKSUM = "qi-convergence.io/config-checksum"
+# The kinds that serve on their port through a Service.
+SERVING = ("service", "stateful")
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 DEFAULT_ENV = {
     "namespace": "default",
@@ -38,6 +42,8 @@ DEFAULT_ENV = {
     "network_policy": False,
     "progress_deadline": 120,
     "part_of": None,
+    # A stateful component's volume claims: None for the cluster's default StorageClass.
+    "storage_class": None,
     # Production clusters: where pods may run and what their registry and controllers need.
     "image_pull_secrets": [],
     "node_selector": {},
@@ -213,6 +219,25 @@ class _Target:
     def meta(self, name=None):
         return _meta(name or self.name, self.ns, self.labels)
 
+    @property
+    def kind(self):
+        """service, stateful, job or cronjob: a component's kind; every plain app is a service."""
+        return (self.spec.get("component") or {}).get("kind") or "service"
+
+
+def _workload(t, pod_spec, config_checksum):
+    if t.kind == "service":
+        return _deployment(t, pod_spec, config_checksum)
+    component = t.spec["component"]
+    annotations = dict(t.env["pod_annotations"], **{CONFIG_CHECKSUM: config_checksum})
+    if t.kind == "stateful":
+        storage = component.get("storage") or {"path": "/var/lib/%s" % t.name}
+        return stateful_set(t.name, t.meta(), t.selector, t.labels, annotations, pod_spec, storage,
+                            t.env.get("storage_class"))
+    if t.kind == "job":
+        return job(t.meta(), t.labels, annotations, pod_spec)
+    return cron_job(t.meta(), t.labels, annotations, pod_spec, component["schedule"])
+
 
 def render(spec, image, env=None, release=None):
     """Return the list of objects for spec deployed as release with image in env."""
@@ -223,12 +248,14 @@ def render(spec, image, env=None, release=None):
     secret_objs, secret_env, secret_mounts, secret_volumes = _secret_objects(spec, t.env, t.ns, t.labels)
     objs += config_objs + secret_objs
     pod_spec = _pod_spec(t, _app_container(t, mounts + secret_mounts, secret_env), volumes + secret_volumes)
-    objs.append(_deployment(t, pod_spec, _checksum(config_objs + secret_objs)))
-    if t.run.get("port"):
+    objs.append(_workload(t, pod_spec, _checksum(config_objs + secret_objs)))
+    if t.run.get("port") and t.kind in SERVING:
         objs += _service_objects(t)
-    if t.env["pdb"]:
+    if t.kind == "stateful" and t.run.get("port"):
+        objs.append(headless_service(t.name, t.meta(), t.selector, t.run["port"]))
+    if t.env["pdb"] and t.kind == "service":
         objs.append(_pdb(t))
-    if t.env["hpa"]:
+    if t.env["hpa"] and t.kind == "service":
         objs.append(_hpa(t))
     if t.env["network_policy"] and t.run.get("port"):
         objs.append(_network_policy(t.name, t.ns, t.labels, t.selector, t.run["port"], t.deploy))
@@ -304,7 +331,7 @@ def _pod_spec(t, app, volumes):
 
 
 def _deployment(t, pod_spec, config_checksum):
-    annotations = dict(t.env["pod_annotations"], **{"qi-convergence.io/config-checksum": config_checksum})
+    annotations = dict(t.env["pod_annotations"], **{CONFIG_CHECKSUM: config_checksum})
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": t.meta(),
         "spec": {

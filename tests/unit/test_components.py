@@ -60,6 +60,7 @@ def test_independent_components_share_a_wave():
      "port 8080 is claimed by both 'a' and 'b'"),
     ([{"app_name": "a"}, {"app_name": "a"}], "components[1]", "two components are named 'a'"),
     ([{"app_name": "a", "kind": "daemon"}], "components[0].kind", "expected one of service, stateful, job, cronjob"),
+    ([{"app_name": "a", "kind": "cronjob"}], "components[0].schedule", "a cronjob needs a schedule"),
     ([{"app_name": "a"}, {"app_name": "b", "depends_on": {"a": "started"}}], "components[1].depends_on.a",
      "expected ready or completed, got 'started'"),
 ])

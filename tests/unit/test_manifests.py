@@ -148,3 +148,41 @@ def test_production_placement_and_annotations(tmp_path):
     assert objs["Deployment"]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
     assert objs["Service"]["metadata"]["annotations"] == {"cloud/lb-internal": "True"}
     assert objs["Ingress"]["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "le"}
+
+
+def component_objects(tmp_path, kind, env=None, **extra):
+    entry = dict(QI, kind=kind, **extra)
+    spec = read_app(make_app(tmp_path / "c", qi={"components": [entry]}))
+    return [(o["kind"], o["metadata"]["name"]) for o in render(spec, IMAGE, env or {})], \
+        dict((o["kind"] if o["kind"] != "Service" or o["spec"].get("clusterIP") != "None" else "Headless", o)
+             for o in render(spec, IMAGE, env or {}))
+
+
+def test_a_stateful_component_is_a_statefulset_with_its_volume_and_two_services(tmp_path):
+    kinds, objs = component_objects(tmp_path, "stateful", {"storage_class": "fast"},
+                                    storage={"size": "2Gi", "path": "/var/lib/db"})
+    assert kinds == [("ServiceAccount", "web"), ("StatefulSet", "web"), ("Service", "web"), ("Service", "web-pods")]
+    sts = objs["StatefulSet"]["spec"]
+    assert sts["serviceName"] == "web-pods" and sts["replicas"] == 1
+    assert sts["volumeClaimTemplates"][0]["spec"] == {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast",
+                                                      "resources": {"requests": {"storage": "2Gi"}}}
+    assert {"name": "data", "mountPath": "/var/lib/db"} in sts["template"]["spec"]["containers"][0]["volumeMounts"]
+    # The probes stay: a database is waited for until it is ready.
+    assert "readinessProbe" in sts["template"]["spec"]["containers"][0]
+    assert objs["Headless"]["spec"]["publishNotReadyAddresses"] is True
+
+
+def test_a_job_component_runs_once_without_probes_or_a_service(tmp_path):
+    kinds, objs = component_objects(tmp_path, "job", {"pdb": True, "hpa": {"min": 2}})
+    assert kinds == [("ServiceAccount", "web"), ("Job", "web")]
+    template = objs["Job"]["spec"]["template"]["spec"]
+    assert template["restartPolicy"] == "Never" and objs["Job"]["spec"]["backoffLimit"] == 1
+    assert not set(template["containers"][0]) & {"readinessProbe", "livenessProbe", "startupProbe", "ports"}
+
+
+def test_a_cronjob_component_runs_on_its_schedule(tmp_path):
+    kinds, objs = component_objects(tmp_path, "cronjob", schedule="0 3 * * *")
+    assert kinds == [("ServiceAccount", "web"), ("CronJob", "web")]
+    spec = objs["CronJob"]["spec"]
+    assert spec["schedule"] == "0 3 * * *" and spec["concurrencyPolicy"] == "Forbid"
+    assert spec["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] == "Never"

@@ -109,6 +109,8 @@ def from_entries(entries, path=None):
         if kind not in KINDS:
             raise QiError("expected one of %s, got '%s'" % (", ".join(KINDS), kind), path=path,
                           key="components[%d].kind" % i)
+        if kind == "cronjob" and not entry.get("schedule"):
+            raise QiError("a cronjob needs a schedule, such as '0 3 * * *'", path=path, key="components[%d].schedule" % i)
         components.append({"name": entry.get("app_name") or entry.get("name"), "kind": kind,
                            "port": entry.get("app_tcp_port"), "depends_on": _needs(entry, i),
                            "storage": entry.get("storage"), "schedule": entry.get("schedule")})
