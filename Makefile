@@ -72,9 +72,10 @@ collection: setup
 test: setup
 	@scripts/test.sh
 
+BENCH_OUT ?= build/bench
 bench: cluster
 	.venv/bin/python benchmarks/build.py
-	.venv/bin/python benchmarks/deploy.py
+	.venv/bin/python benchmarks/deploy.py 1 10 30 --repeat 3 --out $(BENCH_OUT)
 
 clean-state:
 	@scripts/clean-state.sh

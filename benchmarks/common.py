@@ -35,3 +35,24 @@ def table(title, header, rows):
 def kubectl_bin():
     k8s = os.path.join(STATE, "k8s")
     return os.path.join(k8s, sorted(os.listdir(k8s))[-1], "bin", "kubectl")
+
+
+def median_cell(samples, digits=2):
+    """'median (min-max)' of samples: the figure published, with its spread."""
+    ordered = sorted(samples)
+    mid = ordered[len(ordered) // 2] if len(ordered) % 2 else sum(ordered[len(ordered) // 2 - 1:][:2]) / 2
+    fmt = "%%.%df" % digits
+    return (fmt + " (" + fmt + "-" + fmt + ")") % (mid, ordered[0], ordered[-1]), mid
+
+
+def machine_check(allow_noisy):
+    """Print the core count and load average; refuse to go on (return False) when the load average is above the
+    core count (a noisy neighbour would skew every ratio), unless allow_noisy."""
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()
+    print("machine: %d cores, load average %.2f %.2f %.2f" % ((cores,) + load), flush=True)
+    if load[0] > cores and not allow_noisy:
+        print("the 1-minute load average %.2f is above the %d cores: not a quiet machine, no ratios reported "
+              "(wait, or pass --noisy to report anyway)" % (load[0], cores))
+        return False
+    return True
