@@ -8,8 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import hashlib
+import json
 
 DEFAULT_STORAGE = "1Gi"
+# A Job's pod template cannot be changed in place: the release compares this and recreates the Job.
+TEMPLATE_HASH = "qi-convergence.io/template-hash"
 
 
 def _template(labels, annotations, pod_spec):
@@ -51,9 +55,13 @@ def _run_once(pod_spec):
 
 
 def job(meta, labels, annotations, pod_spec, backoff_limit=1):
-    """A Job: its pod template cannot change, so the release deletes and recreates it when its inputs do."""
+    """A Job: its pod template cannot change, so the release deletes and recreates it when its inputs do (the
+    template's hash is on the Job)."""
+    template = _template(labels, annotations, _run_once(pod_spec))
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    meta = dict(meta, annotations=dict(meta.get("annotations") or {}, **{TEMPLATE_HASH: digest}))
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
-            "spec": {"backoffLimit": backoff_limit, "template": _template(labels, annotations, _run_once(pod_spec))}}
+            "spec": {"backoffLimit": backoff_limit, "template": template}}
 
 
 def cron_job(meta, labels, annotations, pod_spec, schedule, backoff_limit=1):

@@ -6,8 +6,11 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
+
 from ...module_utils.errors import QiError
 from ...module_utils.manifests import INITIAL_REPLICAS, mask
+from ...module_utils.workloads import TEMPLATE_HASH
 from ..kube.client import applied_stamp, comparable
 from ..kube.parallel import pmap
 from .revisions import INITIAL_MANAGER, key, label
@@ -86,6 +89,7 @@ def apply_all(kube, releases, dry_run, want_diff, namespace_missing=False):
     kube.discover([pair[1] for pair in pairs] + [o for r in releases for o in r.previous])
     befores = pmap(lambda pair: kube.get(pair[1]), pairs) if want_diff else [None] * len(pairs)
     if not dry_run:
+        recreate_changed_jobs(kube, [pair[1] for pair in pairs])
         for rel in releases:
             _hand_over_replicas(kube, rel)
     responses = _apply_in_phases(kube, [pair[1] for pair in pairs], dry_run)
@@ -143,3 +147,25 @@ def _set_initial_replicas(kube, obj, applied, dry_run):
 def delete(kube, objects):
     pmap(lambda o: kube.delete(o["apiVersion"], o["kind"], o["metadata"]["name"], o["metadata"].get("namespace")),
          list(reversed(objects)))
+
+
+def _template_hash(obj):
+    return ((obj or {}).get("metadata", {}).get("annotations") or {}).get(TEMPLATE_HASH)
+
+
+def recreate_changed_jobs(kube, objects, timeout=60):
+    """Delete the Jobs whose pod template changed (it cannot be changed in place), and wait until they are gone, so
+    that applying them creates them anew and they run again; an unchanged Job is left alone (it does not re-run)."""
+    stale = []
+    for obj in [o for o in objects if o["kind"] == "Job"]:
+        live = kube.get(obj)
+        if live is not None and _template_hash(live) != _template_hash(obj):
+            stale.append(obj)
+    delete(kube, stale)
+    deadline = time.time() + timeout
+    while any(kube.get(o) is not None for o in stale):
+        if time.time() > deadline:
+            raise QiError("Job %s was deleted to run again but is still there after %d s"
+                          % (", ".join(o["metadata"]["name"] for o in stale), timeout))
+        time.sleep(0.5)
+    return stale

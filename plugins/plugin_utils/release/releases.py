@@ -15,13 +15,14 @@ __metaclass__ = type
 from ...module_utils.errors import QiError
 from ..kube.client import applied_stamp
 from ..kube.parallel import pmap
-from .apply import apply_all, delete
+from .apply import apply_all, delete, recreate_changed_jobs
 from .drift import drifted, live_signatures, trackable
 from .lock import ReleaseLocks
 from .pod_failures import PULL_RETRIES
 from .revisions import Histories, Release, key, label
 from .rollout import RolloutFailed, status_of, wait_all, wait_deployments
 from .smoke_test import smoke_failure
+from .workload_status import WAITED
 
 __all__ = ["Histories", "run_releases", "remove_releases"]
 
@@ -36,10 +37,11 @@ def _recover(kube, p, histories, rel, failure, progress=None):
         return msg + "\nThis was the first revision: its objects were removed."
     try:
         stamps = {}
+        recreate_changed_jobs(kube, rel.current["objects"])
         for obj in rel.current["objects"]:
             stamps[key(obj)] = applied_stamp(kube.apply(obj))
         delete(kube, [o for o in rel.objects if key(o) not in stamps])
-        wait_deployments(kube, [o for o in rel.current["objects"] if o["kind"] == "Deployment"], p["wait_timeout"],
+        wait_deployments(kube, [o for o in rel.current["objects"] if o["kind"] in WAITED], p["wait_timeout"],
                          progress)
     except (RolloutFailed, QiError) as e:
         return msg + "\nRolling back to revision %d failed too: %s" % (rel.current["revision"], e)
@@ -125,7 +127,7 @@ def _failures(kube, p, changed, progress, locks):
     failed."""
     if not p["wait"]:
         return {}
-    failures = wait_all(kube, dict((r.name, [o for o in r.objects if o["kind"] == "Deployment"]) for r in changed),
+    failures = wait_all(kube, dict((r.name, [o for o in r.objects if o["kind"] in WAITED]) for r in changed),
                         p["wait_timeout"], progress, p.get("pull_retries", PULL_RETRIES), on_poll=locks.renew)
     for rel in [r for r in changed if r.name not in failures]:
         failure = next(filter(None, (smoke_failure(kube, o, progress) for o in rel.objects
@@ -157,19 +159,52 @@ def _refresh_tracking(histories, unchanged, signatures):
             histories.save(rel.name, rel.current)
 
 
+def _waves(releases):
+    """Apps on their own go together; a system's components go wave by wave, in order."""
+    numbers = sorted(set(r.wave or 0 for r in releases))
+    return [[r for r in releases if (r.wave or 0) == n] for n in numbers]
+
+
+def _system_failed(kube, p, histories, done, todo, failures, progress):
+    """A wave of a system failed: every component this run changed goes back to its previous revision, and the
+    later waves are not applied; each says which component failed."""
+    culprits = ", ".join(sorted(failures))
+    for rel in [r for r in done if r.changed]:
+        _say(progress, "%s: rolling back (the system's component %s failed)" % (rel.name, culprits))
+        why = failures.get(rel.name) or "the system's component %s failed" % culprits
+        rel.error = _recover(kube, p, histories, rel, why, progress)
+    for rel in todo:
+        rel.error = "%s: not applied: the system's component %s failed in an earlier wave" % (rel.name, culprits)
+
+
+def _apply_wave(kube, p, wave, progress, want_diff, locks):
+    """Apply one wave, prune what its releases no longer render, wait; {release: why} of those that failed."""
+    apply_all(kube, wave, False, want_diff)
+    changed = [r for r in wave if r.changed]
+    delete(kube, [o for r in changed for o in r.removed])
+    return _failures(kube, p, changed, progress, locks)
+
+
+def _recover_each(kube, p, histories, failed, failures, progress):
+    for rel in failed:
+        _say(progress, "%s: rollout failed, rolling back" % rel.name)
+        rel.error = _recover(kube, p, histories, rel, failures[rel.name], progress)
+
+
 def _roll_out(kube, p, releases, histories, progress, want_diff):
-    """Lock, apply, wait, roll back what failed, record the rest; {release: new revision}."""
+    """Lock, apply wave by wave, wait, roll back what failed, record the rest; {release: new revision}."""
     locks = ReleaseLocks(kube, p["namespace"], progress=progress)
     locks.acquire([r.name for r in releases])
     try:
-        apply_all(kube, releases, False, want_diff)
-        changed = [r for r in releases if r.changed]
-        delete(kube, [o for r in changed for o in r.removed])
-        failures = _failures(kube, p, changed, progress, locks)
-        for rel in [r for r in changed if r.name in failures]:
-            _say(progress, "%s: rollout failed, rolling back" % rel.name)
-            rel.error = _recover(kube, p, histories, rel, failures[rel.name], progress)
-        return _record(kube, p, histories, [r for r in releases if not r.error])
+        waves, done = _waves(releases), []
+        for i, wave in enumerate(waves):
+            failures = _apply_wave(kube, p, wave, progress, want_diff, locks)
+            done += wave
+            if failures and any(r.wave is not None for r in wave):
+                _system_failed(kube, p, histories, done, [r for w in waves[i + 1:] for r in w], failures, progress)
+                break
+            _recover_each(kube, p, histories, [r for r in wave if r.name in failures], failures, progress)
+        return _record(kube, p, histories, [r for r in done if not r.error])
     finally:
         locks.release()
 

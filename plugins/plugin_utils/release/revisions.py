@@ -168,6 +168,8 @@ class Release:
         self.name = item["release"]
         self.current = histories.current(self.name)
         self.objects, self.image, self.note = item["objects"], item.get("image"), ""
+        # A component of a system: the release applies wave by wave, all or nothing (None: an app on its own).
+        self.wave = item.get("wave")
         if item.get("revision") is not None:
             target = histories.get(self.name, item["revision"])
             self.objects, self.image = target["objects"], target["image"]

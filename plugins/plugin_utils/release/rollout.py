@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: qi.convergence contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Wait for Deployments to roll out, failing fast with the reason, the event message and the failing
+"""Wait for Deployments (and components' StatefulSets and Jobs) to roll out, failing fast with the reason, the event message and the failing
 container's last log lines (its previous instance's for crash loops), and reporting progress while waiting."""
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +14,7 @@ from ...module_utils.errors import QiError
 from ..kube.parallel import pmap
 from .pod_failures import (
     PULL_RETRIES, pod_failure, replica_failure, waiting_note)
+from .workload_status import WorkloadFailed, job_status, pod_selector, stateful_set_status
 
 PROGRESS_EVERY = 5.0
 LOG_LINES = 20
@@ -86,8 +87,8 @@ def log_hint(logs):
 def _failed(kube, dep, pod, failure):
     name, ns = pod["metadata"]["name"], dep["metadata"]["namespace"]
     logs = kube.pod_log(ns, name, failure.container, LOG_LINES, failure.previous) if failure.container else ""
-    return RolloutFailed("%s: Deployment %s, pod %s, container %s: %s%s%s" % (
-        failure.reason, dep["metadata"]["name"], name, failure.container, failure.message,
+    return RolloutFailed("%s: %s %s, pod %s, container %s: %s%s%s" % (
+        failure.reason, dep["kind"], dep["metadata"]["name"], name, failure.container, failure.message,
         "\nlast %d log lines of %s%s:\n%s" % (LOG_LINES, failure.container, " (previous instance)" if failure.previous
                                               else "", logs.rstrip()) if logs.strip() else "\n(no log lines)",
         log_hint(logs)))
@@ -107,11 +108,32 @@ def _status(kube, live):
         raise RolloutFailed("%s%s" % (e, "\n" + "\n".join(notes) if notes else ""))
 
 
+def _check_other(kube, live, pull_retries):
+    """(done, message) for a StatefulSet or a Job; a failing pod of it fails it with its log lines."""
+    try:
+        done, message = stateful_set_status(live) if live["kind"] == "StatefulSet" else job_status(live)
+    except WorkloadFailed as e:
+        pods = kube.list("v1", "Pod", live["metadata"]["namespace"], pod_selector(live))
+        newest = sorted(pods, key=lambda p: p["metadata"].get("creationTimestamp") or "")[-1:] or [None]
+        logs = kube.pod_log(live["metadata"]["namespace"], newest[0]["metadata"]["name"],
+                            newest[0]["spec"]["containers"][0]["name"], LOG_LINES) if newest[0] else ""
+        raise RolloutFailed("%s\nlast %d log lines of its last pod:\n%s" % (e, LOG_LINES, logs.rstrip() or "(none)"))
+    if done:
+        return done, message
+    for pod in [p for p in kube.list("v1", "Pod", live["metadata"]["namespace"], pod_selector(live)) if not _ready(p)]:
+        failure = pod_failure(pod, _pod_events(kube, pod), pull_retries)
+        if failure:
+            raise _failed(kube, live, pod, failure)
+    return done, message
+
+
 def _check(kube, dep, pull_retries=PULL_RETRIES):
-    """(done, message) for one Deployment; raises RolloutFailed naming the reason and the last log lines."""
+    """(done, message) for one workload; raises RolloutFailed naming the reason and the last log lines."""
     live = kube.get(dep)
     if live is None:
-        raise RolloutFailed("Deployment %s disappeared during the rollout" % dep["metadata"]["name"])
+        raise RolloutFailed("%s %s disappeared during the rollout" % (dep["kind"], dep["metadata"]["name"]))
+    if live["kind"] != "Deployment":
+        return _check_other(kube, live, pull_retries)
     done, message = _status(kube, live)
     observed = (live.get("status") or {}).get("observedGeneration", 0) >= live["metadata"].get("generation", 0)
     if done or not observed:
@@ -154,7 +176,7 @@ class _Waiter:
                 self.pending.pop(owner)
                 self.say("%s: rolled out (%.0f s)" % (owner, time.time() - self.start))
         else:
-            self.messages[owner] = "Deployment %s: %s" % (dep["metadata"]["name"], outcome[1])
+            self.messages[owner] = "%s %s: %s" % (dep["kind"], dep["metadata"]["name"], outcome[1])
 
     def say(self, line):
         if self.progress:

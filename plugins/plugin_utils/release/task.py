@@ -49,7 +49,9 @@ def _item(p, histories, i, r, single):
         raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
     elif single and not image:
         image = p["images"].get(name)
-    return {"release": name, "objects": objects, "image": image, "revision": r.get("revision")}
+    component = (r.get("spec") or {}).get("component")
+    return {"release": name, "objects": objects, "image": image, "revision": r.get("revision"),
+            "wave": component["wave"] if component else None}
 
 
 def _items(p, histories):

@@ -182,20 +182,25 @@ def start_command(said, stack):
     return []
 
 
-def is_service(said, command, port):
-    """Whether the app is deployed: .qi.yml's deploy/app_start_service, else whether the legacy role would have
+def _deployed(said):
+    """.qi.yml's deploy/app_start_service; every component of a system; else whether the legacy role would have
     started it (only when nodejs_app_start_script was set: else it is a library)."""
     if "deploy" in said.qi:
-        service = said.qi["deploy"]
-    elif "app_start_service" in said.qi:
-        service = said.qi["app_start_service"]
-    else:
-        service = bool(start_script(said) or said.section("run").get("command")) and not said.qi
-    service = bool(service) or bool(said.section("kubernetes"))
+        return said.qi["deploy"]
+    if "app_start_service" in said.qi:
+        return said.qi["app_start_service"]
+    if said.prefix.startswith("components["):
+        return True
+    return bool(start_script(said) or said.section("run").get("command")) and not said.qi
+
+
+def is_service(said, command, port):
+    """Whether the app is deployed; a deployed app needs a command, and a port unless it runs to completion."""
+    service = bool(_deployed(said)) or bool(said.section("kubernetes"))
     if service and not command:
         raise QiError("a service needs a start command: set app_start_script (or run.command), or give "
                       "package.json a scripts.start or main", **said.at("app_start_script", said.origin()))
-    if service and not port:
+    if service and not port and said.qi.get("kind") not in ("job", "cronjob"):
         candidates = ", ".join(str(p) for p in said.context.get("ports") or [])
         several = " (the %s names several: %s)" % (said.context["port_source"], candidates) if candidates else ""
         raise QiError("a service needs a port: set app_tcp_port%s" % several,

@@ -59,6 +59,8 @@ def join(specs, nodes, path=None):
         wired = wire(spec, ports)
         for key, value in others.items():
             spec["run"]["env"].setdefault(key, value)
+        # Every component with something to run is deployed, a job too (it has no port to serve on).
+        spec["service"] = bool(spec["run"]["command"])
         spec["component"] = {"kind": node["kind"], "depends_on": node["depends_on"], "wave": wave_of[node["name"]],
                              "wired": wired, "storage": node.get("storage"), "schedule": node.get("schedule")}
     return specs
