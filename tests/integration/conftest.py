@@ -93,6 +93,19 @@ def http_get(port, path="/", tries=40, pause=0.25, timeout=2):
     raise AssertionError("nothing answered on 127.0.0.1:%d" % port)
 
 
+def site_in(namespace, app, check=True, env=None):
+    """playbooks/site.yml for app into namespace of the local cluster, its node ports allocated by the cluster."""
+    return playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % namespace,
+                    "-e", '{"app_deploy_node_ports": {}}', check=check, env=env, timeout=1200)
+
+
+def service_get(namespace, service, path="/"):
+    """(status, body) of GET path on the node port of a Service."""
+    port = kube_json("-n", namespace, "get", "svc", service)["spec"]["ports"][0]["nodePort"]
+    # A node port allocated moments ago may not be programmed yet: http_get retries a while.
+    return http_get(port, path, pause=0.5, timeout=5)
+
+
 def kubectl(*args, check=True, timeout=120):
     return run([kubectl_bin(), "--kubeconfig", KUBECONFIG] + list(args), check=check, timeout=timeout)
 

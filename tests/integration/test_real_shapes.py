@@ -9,7 +9,7 @@ import uuid
 import docker
 import pytest
 
-from conftest import ROOT, http_get, kube_json, kubectl, playbook
+from conftest import ROOT, kube_json, kubectl, service_get, site_in
 
 pytestmark = pytest.mark.cluster
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "legacy-dockerfile-app")
@@ -18,14 +18,11 @@ NS = "qi-real-%s" % uuid.uuid4().hex[:6]
 
 
 def site(app, check=True, env=None):
-    return playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % NS,
-                    "-e", '{"app_deploy_node_ports": {}}', check=check, env=env, timeout=1200)
+    return site_in(NS, app, check=check, env=env)
 
 
 def get(path="/"):
-    port = kube_json("-n", NS, "get", "svc", NAME)["spec"]["ports"][0]["nodePort"]
-    # A node port allocated moments ago may not be programmed yet: http_get retries a while.
-    return http_get(port, path, pause=0.5, timeout=5)
+    return service_get(NS, NAME, path)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, http_get, kube_json, kubectl, playbook
+from conftest import ROOT, kube_json, kubectl, service_get, site_in
 
 pytestmark = pytest.mark.cluster
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "preferences-system")
@@ -16,13 +16,11 @@ NS = "qi-system-%s" % uuid.uuid4().hex[:6]
 
 
 def site(app):
-    return playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % NS,
-                    "-e", '{"app_deploy_node_ports": {}}', timeout=1200)
+    return site_in(NS, app)
 
 
 def preferences(name):
-    port = kube_json("-n", NS, "get", "svc", "prefs-service")["spec"]["ports"][0]["nodePort"]
-    return http_get(port, "/preferences/" + name, pause=0.5, timeout=5)
+    return service_get(NS, "prefs-service", "/preferences/" + name)
 
 
 @pytest.fixture(scope="module")

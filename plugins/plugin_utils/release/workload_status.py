@@ -38,8 +38,8 @@ def job_status(job):
         if cond.get("type") == "Complete":
             return True, "completed"
         if cond.get("type") == "Failed":
-            raise WorkloadFailed("%s: Job %s failed: %s" % (cond.get("reason") or "Failed", job["metadata"]["name"],
-                                                          cond.get("message") or ""))
+            reason, name = cond.get("reason") or "Failed", job["metadata"]["name"]
+            raise WorkloadFailed("%s: Job %s failed: %s" % (reason, name, cond.get("message") or ""))
     st = job.get("status") or {}
     return False, "running (%d active, %d failed)" % (st.get("active", 0), st.get("failed", 0))
 
