@@ -99,6 +99,13 @@ def site_in(namespace, app, check=True, env=None):
                     "-e", '{"app_deploy_node_ports": {}}', check=check, env=env, timeout=1200)
 
 
+def deployed_copy(tmp_path_factory, fixture, namespace):
+    """(a copy of the fixture folder, site.yml's run deploying it into namespace)."""
+    app = tmp_path_factory.mktemp(namespace) / os.path.basename(fixture)
+    shutil.copytree(fixture, app)
+    return app, site_in(namespace, app)
+
+
 def service_get(namespace, service, path="/"):
     """(status, body) of GET path on the node port of a Service."""
     port = kube_json("-n", namespace, "get", "svc", service)["spec"]["ports"][0]["nodePort"]

@@ -3,13 +3,12 @@ install dir, a CamelCase nodejs_app_name, Node.js 0.10 from the Dockerfile's FRO
 nodejs_app_dev_env on, and the role's test endpoint as the smoke test that rolls a release back."""
 import json
 import os
-import shutil
 import uuid
 
 import docker
 import pytest
 
-from conftest import ROOT, kube_json, kubectl, service_get, site_in
+from conftest import ROOT, deployed_copy, kube_json, kubectl, service_get, site_in
 
 pytestmark = pytest.mark.cluster
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "legacy-dockerfile-app")
@@ -27,9 +26,7 @@ def get(path="/"):
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    app = tmp_path_factory.mktemp("real-shapes") / "legacy-dockerfile-app"
-    shutil.copytree(FIXTURE, app)
-    yield app, site(app)
+    yield deployed_copy(tmp_path_factory, FIXTURE, NS)
     kubectl("delete", "namespace", NS, "--wait=false", check=False)
 
 

@@ -2,13 +2,12 @@
 Job, a preferences service, deployed wave by wave from one .qi.yml components: list."""
 import json
 import os
-import shutil
 import time
 import uuid
 
 import pytest
 
-from conftest import ROOT, kube_json, kubectl, service_get, site_in
+from conftest import ROOT, deployed_copy, kube_json, kubectl, service_get, site_in
 
 pytestmark = pytest.mark.cluster
 FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "preferences-system")
@@ -25,9 +24,7 @@ def preferences(name):
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    app = tmp_path_factory.mktemp("system") / "preferences-system"
-    shutil.copytree(FIXTURE, app)
-    yield app, site(app)
+    yield deployed_copy(tmp_path_factory, FIXTURE, NS)
     kubectl("delete", "namespace", NS, "--wait=false", check=False)
 
 

@@ -56,7 +56,8 @@ def _needs(entry, i):
 
 
 def check_graph(components, path=None):
-    """Raise QiError, before anything is built, for an unknown dependency, a cycle, a name or a port claimed twice.
+    """The components' waves; QiError, before anything is built, for an unknown dependency, a cycle, a name or a
+    port claimed twice.
 
     components: [{name, port (or None), depends_on: {name: condition}}] in declaration order."""
     names = [c["name"] for c in components]
@@ -73,7 +74,7 @@ def check_graph(components, path=None):
             raise QiError("port %d is claimed by both '%s' and '%s'; each component needs its own"
                           % (c["port"], ports[c["port"]], c["name"]), path=path, key="components[%d].port" % i)
         ports.setdefault(c.get("port"), c["name"])
-    waves(components, path)
+    return waves(components, path)
 
 
 def waves(components, path=None):

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from .components import check_graph, waves
+from .components import check_graph
 
 # Legacy roles whose component keeps data: a StatefulSet with a volume, not a Deployment.
 STATEFUL_ROLES = ("couchdb", "qi.convergence.couchdb")
@@ -51,8 +51,7 @@ def join(specs, nodes, path=None):
 
     nodes: [{name, kind, depends_on}] in the specs' order."""
     graph = [dict(n, port=s["run"].get("port")) for s, n in zip(specs, nodes)]
-    check_graph(graph, path)
-    wave_of = dict((name, i) for i, wave in enumerate(waves(graph, path)) for name in wave)
+    wave_of = dict((name, i) for i, wave in enumerate(check_graph(graph, path)) for name in wave)
     ports = dict((s["run"]["port"], s["name"]) for s in specs if s["run"].get("port"))
     others = addresses(specs)
     for spec, node in zip(specs, nodes):
