@@ -61,7 +61,8 @@ class PlaybookRun:
             for task in play["tasks"]:
                 for res in task["hosts"].values():
                     if res.get("failed"):
-                        return res.get("msg", "")
+                        # A no_log task's result is censored: its name at least says which step failed.
+                        return "task %r: %s" % (task["task"]["name"], res.get("msg") or sorted(res))
         return ""
 
 

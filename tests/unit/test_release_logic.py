@@ -10,6 +10,7 @@ from ansible_collections.qi.convergence.plugins.plugin_utils.release import lock
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.plugin_utils.release.releases import Histories, run_releases
 from ansible_collections.qi.convergence.plugins.plugin_utils.release.lock import ReleaseLocks, lease_name
+from ansible_collections.qi.convergence.plugins.plugin_utils.release.apply import apply_phases
 
 from fake_kube import FakeKube, ref
 
@@ -219,6 +220,15 @@ def test_what_pods_need_is_applied_before_the_workloads_and_what_points_at_them_
     kinds = [k for k in applied if k in ("PodDisruptionBudget", "Secret", "ConfigMap", "Service", "Deployment")]
     assert set(kinds[:2]) == {"Secret", "ConfigMap"} and set(kinds[2:4]) == {"Service", "Deployment"}
     assert kinds[4] == "PodDisruptionBudget"
+
+
+def test_a_token_secret_is_applied_after_the_service_account_it_names():
+    # Applied together, the control plane may see the Secret first and delete it (its account "does not exist").
+    token = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+             "metadata": dict(meta("deployer-token"), annotations={"kubernetes.io/service-account.name": "deployer"})}
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("deployer")}
+    assert apply_phases([token, account]) == [[1], [0]]
+    assert apply_phases([account, {"apiVersion": "v1", "kind": "Secret", "metadata": meta("env")}]) == [[0, 1]]
 
 
 def test_a_refusal_stops_the_later_phases():

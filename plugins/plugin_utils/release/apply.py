@@ -20,11 +20,19 @@ from .revisions import INITIAL_MANAGER, key, label
 _PHASES = {"ServiceAccount": 0, "Secret": 0, "ConfigMap": 0, "PersistentVolumeClaim": 0, "Role": 0,
            "RoleBinding": 0, "NetworkPolicy": 0, "HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2,
            "Ingress": 2}
+# The control plane deletes a token Secret whose ServiceAccount it cannot find yet: it goes after the accounts.
+_TOKEN_PHASE = 0.5
+
+
+def _phase(obj):
+    if obj.get("kind") == "Secret" and obj.get("type") == "kubernetes.io/service-account-token":
+        return _TOKEN_PHASE
+    return _PHASES.get(obj.get("kind"), 1)
 
 
 def apply_phases(objects):
     """Indexes of objects grouped by apply phase, in order (pure)."""
-    ranks = [_PHASES.get(o.get("kind"), 1) for o in objects]
+    ranks = [_phase(o) for o in objects]
     return [[i for i, r in enumerate(ranks) if r == rank] for rank in sorted(set(ranks))]
 
 
