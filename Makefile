@@ -76,6 +76,7 @@ BENCH_OUT ?= build/bench
 bench: cluster
 	.venv/bin/python benchmarks/build.py
 	.venv/bin/python benchmarks/deploy.py 1 10 30 --repeat 3 --out $(BENCH_OUT)
+	.venv/bin/python benchmarks/system_nochange.py --repeat 5
 
 clean-state:
 	@scripts/clean-state.sh

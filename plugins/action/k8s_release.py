@@ -55,11 +55,15 @@ class ActionModule(ActionBase):
                 e.__class__.__name__, e), exception=traceback.format_exc())
             return result
         result.update(out, not_deployed=not_deployed, urls=dict((r["release"], r.get("url")) for r in out["releases"]),
-                      summary=["%s revision %s answers at %s" % (r["release"], r.get("revision"), r.get("url"))
-                               for r in out["releases"]] + [_said(a) for a in not_deployed])
+                      summary=[_where(r) for r in out["releases"]] + [_said(a) for a in not_deployed])
         if error:
             result.update(failed=True, msg=error)
         return result
+
+
+def _where(release):
+    answers = "answers at %s" % release["url"] if release.get("url") else "serves no port"
+    return "%s revision %s %s" % (release["release"], release.get("revision"), answers)
 
 
 def _said(app):

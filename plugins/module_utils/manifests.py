@@ -44,6 +44,8 @@ DEFAULT_ENV = {
     "part_of": None,
     # A stateful component's volume claims: None for the cluster's default StorageClass.
     "storage_class": None,
+    # What happens to those claims when the component is removed: Retain (production keeps the data) or Delete.
+    "volume_claims_on_delete": "Retain",
     # Production clusters: where pods may run and what their registry and controllers need.
     "image_pull_secrets": [],
     "node_selector": {},
@@ -232,8 +234,9 @@ def _workload(t, pod_spec, config_checksum):
     annotations = dict(t.env["pod_annotations"], **{CONFIG_CHECKSUM: config_checksum})
     if t.kind == "stateful":
         storage = component.get("storage") or {"path": "/var/lib/%s" % t.name}
-        return stateful_set(t.name, t.meta(), t.selector, t.labels, annotations, pod_spec, storage,
-                            t.env.get("storage_class"))
+        return _with_smoke_test(t, stateful_set(t.name, t.meta(), t.selector, t.labels, annotations, pod_spec,
+                                                storage, t.env.get("storage_class"),
+                                                t.env.get("volume_claims_on_delete") or "Retain"))
     if t.kind == "job":
         return job(t.meta(), t.labels, annotations, pod_spec)
     return cron_job(t.meta(), t.labels, annotations, pod_spec, component["schedule"])
@@ -348,10 +351,15 @@ def _deployment(t, pod_spec, config_checksum):
         deployment["metadata"]["annotations"] = {INITIAL_REPLICAS: str(int(t.env["hpa"].get("min", t.replicas or 1)))}
     else:
         deployment["spec"]["replicas"] = t.replicas
+    return _with_smoke_test(t, deployment)
+
+
+def _with_smoke_test(t, workload):
+    """The check the release runs on a pod of the new revision once it is ready (the legacy role's test tag)."""
     if t.spec.get("smoke_test"):
-        deployment["metadata"].setdefault("annotations", {})[SMOKE_TEST] = json.dumps(t.spec["smoke_test"],
-                                                                                      sort_keys=True)
-    return deployment
+        workload["metadata"].setdefault("annotations", {})[SMOKE_TEST] = json.dumps(t.spec["smoke_test"],
+                                                                                    sort_keys=True)
+    return workload
 
 
 def _service_objects(t):
@@ -365,6 +373,9 @@ def _service_objects(t):
     objs = [{"apiVersion": "v1", "kind": "Service", "metadata": _annotated(t.meta(), env["service_annotations"]),
              "spec": {"type": stype, "selector": t.selector, "ports": [port]}}]
     ingress = env["ingress"] if env["ingress"] is not None else t.deploy["ingress"]
+    # The inventory's host pattern is for the services people call: a database stays inside the cluster.
+    if t.kind == "stateful" and env["ingress"] is not None and not t.deploy["ingress"]:
+        ingress = None
     if ingress and ingress.get("host"):
         objs.append(_ingress(t.name, t.ns, t.labels, ingress, port_number))
         objs[-1]["metadata"] = _annotated(objs[-1]["metadata"], env["ingress_annotations"])

@@ -27,9 +27,11 @@ def headless_service(name, meta, selector, port):
                      "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}]}}
 
 
-def stateful_set(name, meta, selector, labels, annotations, pod_spec, storage, storage_class=None):
+def stateful_set(name, meta, selector, labels, annotations, pod_spec, storage, storage_class=None,
+                 claims_on_delete="Retain"):
     """One replica at a time, its data on a volume claimed from the StorageClass (the cluster's default when
-    storage_class is None) and mounted at storage['path'] in the app container."""
+    storage_class is None) and mounted at storage['path'] in the app container; when the StatefulSet is deleted
+    (the component removed), its claims are kept or deleted by the control plane (claims_on_delete)."""
     pod_spec = copy.deepcopy(pod_spec)
     pod_spec["containers"][0]["volumeMounts"].append({"name": "data", "mountPath": storage["path"]})
     claim = {"metadata": {"name": "data", "labels": dict(selector)},
@@ -41,7 +43,9 @@ def stateful_set(name, meta, selector, labels, annotations, pod_spec, storage, s
             "spec": {"serviceName": "%s-pods" % name, "replicas": 1, "selector": {"matchLabels": selector},
                      "podManagementPolicy": "OrderedReady", "updateStrategy": {"type": "RollingUpdate"},
                      "revisionHistoryLimit": 5, "template": _template(labels, annotations, pod_spec),
-                     "volumeClaimTemplates": [claim]}}
+                     "volumeClaimTemplates": [claim],
+                     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": claims_on_delete,
+                                                              "whenScaled": "Retain"}}}
 
 
 def _run_once(pod_spec):

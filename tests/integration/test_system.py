@@ -1,5 +1,7 @@
-"""A system of components on the embedded cluster, for real: a database StatefulSet on a local-path volume, a loader
-Job, a preferences service, deployed wave by wave from one .qi.yml components: list."""
+"""A system of components on the embedded cluster, for real: examples/universal-components, shaped like GPII
+universal's production components VM and deployed from nothing but its legacy provisioning folder. Its deploy.sh
+runs couchdb.yml, data-loader.yml, preferences-server.yml and flow-manager.yml; they become a CouchDB stand-in
+StatefulSet on a local-path volume, a loader Job, and two services from one source tree, wave by wave."""
 import json
 import os
 import time
@@ -10,60 +12,87 @@ import pytest
 from conftest import ROOT, deployed_copy, kube_json, kubectl, service_get, site_in
 
 pytestmark = pytest.mark.cluster
-FIXTURE = os.path.join(ROOT, "tests", "integration", "fixtures", "preferences-system")
+EXAMPLE = os.path.join(ROOT, "examples", "universal-components")
 NS = "qi-system-%s" % uuid.uuid4().hex[:6]
+SERVICES = ("preferences-server", "flow-manager")
 
 
-def site(app):
-    return site_in(NS, app)
+def settings(user):
+    """What the flow manager answers for a user: it asks the preferences server, which reads CouchDB."""
+    status, body = service_get(NS, "flow-manager", "/%s/settings" % user)
+    return status, json.loads(body) if status == 200 else body
 
 
-def preferences(name):
-    return service_get(NS, "prefs-service", "/preferences/" + name)
+def preferences_of(answer):
+    return answer["settings"]["flat"]["contexts"]["gpii-default"]["preferences"]
+
+
+def service_pods():
+    return sorted(p["metadata"]["name"] for p in kube_json("-n", NS, "get", "pods")["items"]
+                  if p["metadata"]["labels"].get("app.kubernetes.io/name") in SERVICES)
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
-    yield deployed_copy(tmp_path_factory, FIXTURE, NS)
+    yield deployed_copy(tmp_path_factory, EXAMPLE, NS)
     kubectl("delete", "namespace", NS, "--wait=false", check=False)
 
 
-def test_the_service_answers_the_preference_set_the_loader_put_into_the_database(system):
+def test_the_flow_manager_answers_the_preference_set_the_loader_put_into_couchdb(system):
     _app, run = system
-    status, body = preferences("carla")
-    assert status == 200, body
-    assert json.loads(body) == {"flat": {"http://registry.gpii.net/common/magnification": 2}}
-    job = kube_json("-n", NS, "get", "job", "prefs-loader")
-    assert job["status"].get("succeeded") == 1
-    claim = kube_json("-n", NS, "get", "pvc", "data-prefs-db-0")
+    status, answer = settings("carla")
+    assert status == 200, answer
+    assert preferences_of(answer)["http://registry.gpii.net/common/magnification"] == 2
+    # Each playbook of deploy.sh became the kind of object its roles call for, the database on a volume.
+    assert kube_json("-n", NS, "get", "statefulset", "couchdb")["status"]["readyReplicas"] == 1
+    assert kube_json("-n", NS, "get", "job", "preferences-data-loader")["status"].get("succeeded") == 1
+    claim = kube_json("-n", NS, "get", "pvc", "data-couchdb-0")
     assert claim["status"]["phase"] == "Bound" and claim["spec"]["storageClassName"] == "local-path"
+    # The stand-in said what it is, and answers CouchDB's API: the welcome, and the database the role names.
+    log = kubectl("-n", NS, "logs", "couchdb-0").stdout
+    assert "qi-couchdb: database preferences: created" in log, log
+    status, welcome = service_get(NS, "couchdb", "/")
+    assert status == 200 and json.loads(welcome)["express-pouchdb"] == "Welcome!", welcome
+    # localhost:5984 and localhost:8082 of the VM became the Services' names.
+    seen = kubectl("-n", NS, "exec", "deployment/flow-manager", "--", "node", "-p",
+                   "process.env.GPII_FLOWMANAGER_TO_PREFERENCESSERVER_URL").stdout.strip()
+    assert seen == "http://preferences-server:8082"
+    assert "GPII_FLOWMANAGER_TO_PREFERENCESSERVER_URL=http://preferences-server:8082" in json.dumps(run.data)
 
 
 def test_the_database_pod_comes_back_with_its_data(system):
-    kubectl("-n", NS, "delete", "pod", "prefs-db-0")
+    kubectl("-n", NS, "delete", "pod", "couchdb-0")
     deadline = time.time() + 120
     while time.time() < deadline:
-        pod = kube_json("-n", NS, "get", "pod", "prefs-db-0") if kubectl(
-            "-n", NS, "get", "pod", "prefs-db-0", check=False).returncode == 0 else {}
+        pod = kube_json("-n", NS, "get", "pod", "couchdb-0") if kubectl(
+            "-n", NS, "get", "pod", "couchdb-0", check=False).returncode == 0 else {}
         ready = [c for c in (pod.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"]
         if ready and ready[0]["status"] == "True":
             break
         time.sleep(1)
-    status, body = preferences("carla")
-    assert status == 200 and "magnification" in body, body
+    status, answer = settings("carla")
+    assert status == 200 and "http://registry.gpii.net/common/magnification" in preferences_of(answer), answer
+    assert "qi-couchdb: database preferences: exists" in kubectl("-n", NS, "logs", "couchdb-0").stdout
 
 
-def test_new_data_reruns_the_loader_and_nothing_else_and_no_change_is_a_no_change_run(system):
+def test_new_loader_data_reruns_the_job_alone_and_no_change_is_a_no_change_run(system):
     app, _run = system
-    services_before = kube_json("-n", NS, "get", "deployment", "prefs-service")["metadata"]["generation"]
-    with open(os.path.join(str(app), "loader", "data", "anna.json"), "w") as f:
-        f.write('{"flat": {"http://registry.gpii.net/common/fontSize": 24}}\n')
-    changed = site(app)
-    status, body = preferences("anna")
-    assert status == 200 and "fontSize" in body, body
-    # The loader's image changed, so its Job ran again; the service's pods were not rolled.
-    assert kube_json("-n", NS, "get", "deployment", "prefs-service")["metadata"]["generation"] == services_before
-    assert kube_json("-n", NS, "get", "job", "prefs-loader")["status"].get("succeeded") == 1
-    assert changed.stats()["changed"] >= 1
-    again = site(app)
+    pods_before = service_pods()
+    job_before = kube_json("-n", NS, "get", "job", "preferences-data-loader")["metadata"]["uid"]
+    assert settings("anna")[0] == 404
+    vars_file = os.path.join(str(app), "provisioning", "data-loader-vars.yml")
+    with open(vars_file) as f:
+        text = f.read()
+    with open(vars_file, "w") as f:
+        f.write(text.replace("PREFERENCE_SETS=carla", "PREFERENCE_SETS=carla,anna"))
+    changed = site_in(NS, app)
+    status, answer = settings("anna")
+    assert status == 200 and preferences_of(answer) == {"http://registry.gpii.net/common/fontSize": 24}, answer
+    # The loader's inputs changed, so its Job was recreated and ran again; the services' pods were not rolled.
+    job = kube_json("-n", NS, "get", "job", "preferences-data-loader")
+    assert job["metadata"]["uid"] != job_before and job["status"].get("succeeded") == 1
+    assert service_pods() == pods_before
+    assert changed.changed() >= 1
+    again = site_in(NS, app)
     assert again.changed() == 0, again.stats()
+    assert service_pods() == pods_before

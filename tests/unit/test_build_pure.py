@@ -75,3 +75,28 @@ def test_a_git_hosted_npm_dependency_is_named_as_unreachable(tmp_path, log, name
     path.write_text(log)
     hint, = _hints(str(path))
     assert named in hint and "not reachable from this machine" in hint
+
+
+def test_a_failed_handler_is_named_not_the_task_before_it(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_log import failure_lines
+    path = tmp_path / "build.log"
+    path.write_text("TASK [role : Say something]\nok: [localhost]\nRUNNING HANDLER [role : Restart it]\n"
+                    "fatal: [localhost]: FAILED! => {\"msg\": \"no systemctl\"}\n")
+    assert failure_lines(str(path)) == ['RUNNING HANDLER [role : Restart it] fatal: [localhost]: FAILED! => {"msg": "no systemctl"}']
+
+
+def test_an_excluded_folder_is_neither_fingerprinted_nor_copied_into_the_image(tmp_path):
+    import io
+    import tarfile
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.container import source_tar
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.fingerprint import fingerprint
+    (tmp_path / "provisioning").mkdir()
+    (tmp_path / "provisioning" / "loader-vars.yml").write_text("sets: carla\n")
+    (tmp_path / "gpii.js").write_text("// app\n")
+    root = str(tmp_path)
+    before = fingerprint([root], {}, {root: ["provisioning"]})
+    (tmp_path / "provisioning" / "loader-vars.yml").write_text("sets: carla,anna\n")
+    assert fingerprint([root], {}, {root: ["provisioning"]}) == before
+    assert fingerprint([root], {}) != fingerprint([root], {}, {root: ["provisioning"]})
+    names = tarfile.open(fileobj=io.BytesIO(source_tar(root, "/home/vagrant/sync", ["provisioning"]))).getnames()
+    assert "home/vagrant/sync/gpii.js" in names and not [n for n in names if "provisioning" in n]

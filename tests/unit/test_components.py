@@ -1,7 +1,10 @@
 """A system of components: the order a provisioning script ran its playbooks in, and the graph's errors."""
+import json
+
 import pytest
 
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
+from ansible_collections.qi.convergence.plugins.module_utils.manifests import SMOKE_TEST, render
 from ansible_collections.qi.convergence.plugins.plugin_utils.spec.components import (
     check_graph, from_entries, in_script_order, script_calls, script_paths, waves)
 
@@ -119,6 +122,8 @@ def test_a_deploy_script_system_reads_as_components_in_waves_wired_by_service_na
     assert any("line 8 of provisioning/deploy.sh: provisioning/flow.yml --tags install,configure,deploy "
                "(phases install,configure)" in n for n in flow["notes"])
     assert flow["build"]["phases"] == ["install", "configure"]
+    # One source tree, each component's provisioning its own input: the folder stays out of the images.
+    assert [s["source"]["exclude"] for s in specs] == [["provisioning"]] * 3
 
 
 def test_two_components_on_one_port_are_refused_before_anything_is_built(tmp_path):
@@ -127,3 +132,33 @@ def test_two_components_on_one_port_are_refused_before_anything_is_built(tmp_pat
         read_apps(_system(tmp_path, prefs_port="8082"))
     assert "port 8082 is claimed by both 'preferences' and 'flow-manager'" in str(e.value)
     assert e.value.path == "provisioning/deploy.sh"
+
+
+def test_the_couchdb_role_becomes_the_stand_in_database_with_its_checks(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    (tmp_path / "package.json").write_text('{"name": "whole-tree"}')
+    db = read_apps(_system(tmp_path))[0]
+    # Named after its playbook, not the source tree the components share.
+    assert db["name"] == "couchdb" and db["service"]
+    assert db["run"]["command"] == ["/opt/qi-couchdb/node/bin/node", "/opt/qi-couchdb/bin/qi-couchdb.js"] and db["run"]["user"] == "couchdb"
+    assert db["component"]["storage"] == {"path": "/var/lib/couchdb"}
+    assert db["health"]["path"] == "/" and db["health"]["port"] == 5984
+    # The couchdb role's test tag (GET / answers 200 with "Welcome") is the smoke test after the rollout.
+    assert db["smoke_test"] == {"path": "/", "port": 5984, "status": 200, "text": "Welcome"}
+    assert any("PouchDB Server" in n for n in db["notes"])
+    sts, = [o for o in render(db, "registry.local/couchdb@sha256:" + "0" * 64, {}) if o["kind"] == "StatefulSet"]
+    assert json.loads(sts["metadata"]["annotations"][SMOKE_TEST])["text"] == "Welcome"
+    # Production's ingress host pattern is for the services people call, not the database.
+    production = render(db, "registry.local/couchdb@sha256:" + "0" * 64, {"ingress": {"host": "{name}.example.org"}})
+    assert "Ingress" not in [o["kind"] for o in production]
+
+
+def test_a_playbook_that_starts_a_program_on_no_port_is_a_job(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    root = _system(tmp_path)
+    (tmp_path / "provisioning" / "prefs-vars.yml").write_text(
+        "nodejs_app_name: loader\nnodejs_app_env_vars:\n  - COUCHDB_URL=http://localhost:5984/preferences\n")
+    (tmp_path / "provisioning" / "flow-vars.yml").write_text("nodejs_app_name: flow-manager\nnodejs_app_tcp_port: 8082\n")
+    loader = read_apps(root)[1]
+    assert loader["component"]["kind"] == "job" and loader["run"]["command"] == ["node", "server.js"]
+    assert loader["run"]["env"]["COUCHDB_URL"] == "http://couchdb:5984/preferences"

@@ -170,6 +170,10 @@ def test_a_stateful_component_is_a_statefulset_with_its_volume_and_two_services(
     # The probes stay: a database is waited for until it is ready.
     assert "readinessProbe" in sts["template"]["spec"]["containers"][0]
     assert objs["Headless"]["spec"]["publishNotReadyAddresses"] is True
+    # Production keeps a removed component's data; dev (app_deploy_volume_claims_on_delete: Delete) frees it.
+    assert sts["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    _kinds, dev = component_objects(tmp_path, "stateful", {"volume_claims_on_delete": "Delete"})
+    assert dev["StatefulSet"]["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Delete"
 
 
 def test_a_job_component_runs_once_without_probes_or_a_service(tmp_path):

@@ -190,7 +190,7 @@ def _prepare(container, spec, settings, bundle):
     # What the build adds to /tmp is newer than this, and is removed before the commit.
     run_in(container, "touch %s" % BUILD_START, what="marking the start of the build")
     run_in(container, "mkdir -p %s" % quote(os.path.dirname(dest) or "/"), what="creating the source folder")
-    if not container.put_archive("/", source_tar(spec["source"]["dir"], dest)):
+    if not container.put_archive("/", source_tar(spec["source"]["dir"], dest, spec["source"].get("exclude") or [])):
         raise QiError("copying the source into the build container failed")
     files = [(NPMRC, npmrc_text(settings).encode("utf-8"), 0o644)] + ([(CA_FILE, bundle, 0o644)] if bundle else [])
     run_in(container, "mkdir -p %s" % os.path.dirname(NPMRC), what="creating the npm config folder")

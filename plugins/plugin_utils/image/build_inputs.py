@@ -42,4 +42,4 @@ def build_fingerprint(spec, base_id, role_dirs, extra_vars, phases):
         # The metadata the commit derives from the spec: a change in how it is derived must rebuild too.
         "config": commit_config(spec, 1, 1, "", ""),
     }
-    return fingerprint(paths, values)
+    return fingerprint(paths, values, {spec["source"]["dir"]: spec["source"].get("exclude") or []})

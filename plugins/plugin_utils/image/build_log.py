@@ -22,7 +22,7 @@ def failure_lines(log_path):
         ignored = any(l.startswith("...ignoring") for l in lines[i + 1:i + 3])
         if not ignored and line.startswith(("fatal:", "failed:", "ERROR!", "[ERROR]")) and not (
                 line.startswith("[ERROR]") and any(l.startswith("...ignoring") for l in lines[i + 1:i + 4])):
-            task = next((lines[j] for j in range(i, -1, -1) if lines[j].startswith("TASK [")), "")
+            task = next((lines[j] for j in range(i, -1, -1) if lines[j].startswith(("TASK [", "RUNNING HANDLER ["))), "")
             out.append((task.rstrip("* ") + " " + line).strip())
     return out or lines[-15:]
 

@@ -34,12 +34,14 @@ def run_in(container, cmd, user="root", what="command", workdir=None, env=None, 
     return out.strip()
 
 
-def source_tar(src, dest):
-    """A tar of the app folder to extract at '/', placed at dest as the Vagrant synced folder would be."""
+def source_tar(src, dest, exclude=()):
+    """A tar of the app folder to extract at '/', placed at dest as the Vagrant synced folder would be, without
+    the folders of src named in exclude."""
     buf = io.BytesIO()
+    excluded = set(os.path.normpath(os.path.join(dest.lstrip("/"), e)) for e in exclude)
     with tarfile.open(fileobj=buf, mode="w") as tar:
         def keep(info):
-            return None if os.path.basename(info.name) in SKIP_DIRS else info
+            return None if os.path.basename(info.name) in SKIP_DIRS or info.name in excluded else info
         tar.add(src, arcname=dest.lstrip("/"), filter=keep)
     return buf.getvalue()
 

@@ -13,23 +13,25 @@ import os
 SKIP_DIRS = frozenset([".git", ".vagrant", "node_modules", "__pycache__", ".venv", ".molecule"])
 
 
-def iter_files(root):
-    """Yield the files under root (or root itself), sorted, skipping VCS and dependency folders."""
+def iter_files(root, exclude=()):
+    """Yield the files under root (or root itself), sorted, skipping VCS and dependency folders and the folders
+    of root named in exclude."""
     if os.path.isfile(root):
         yield root
         return
+    excluded = set(os.path.normpath(os.path.join(root, e)) for e in exclude)
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and os.path.join(dirpath, d) not in excluded)
         for name in sorted(filenames):
             yield os.path.join(dirpath, name)
 
 
-def fingerprint(paths, values):
-    """Hash the contents of every file under paths plus the JSON form of values."""
+def fingerprint(paths, values, exclude=None):
+    """Hash the contents of every file under paths plus the JSON form of values; exclude: {root: [folders]}."""
     h = hashlib.sha256()
     h.update(json.dumps(values, sort_keys=True, default=str).encode("utf-8"))
     for root in sorted(set(p for p in paths if p and os.path.exists(p))):
-        for path in iter_files(root):
+        for path in iter_files(root, (exclude or {}).get(root, ())):
             h.update(b"\0" + os.path.relpath(path, root).encode("utf-8", "surrogateescape") + b"\0")
             try:
                 mode = os.stat(path).st_mode & 0o111

@@ -131,7 +131,7 @@ def _failures(kube, p, changed, progress, locks):
                         p["wait_timeout"], progress, p.get("pull_retries", PULL_RETRIES), on_poll=locks.renew)
     for rel in [r for r in changed if r.name not in failures]:
         failure = next(filter(None, (smoke_failure(kube, o, progress) for o in rel.objects
-                                     if o["kind"] == "Deployment")), None)
+                                     if o["kind"] in ("Deployment", "StatefulSet"))), None)
         if failure:
             failures[rel.name] = failure
     return failures

@@ -43,7 +43,11 @@ def current_replica_set(kube, dep):
 
 
 def current_pods(kube, dep, rs=None):
-    """The pods of the Deployment's current ReplicaSet, not older ones."""
+    """The pods of the Deployment's current ReplicaSet (of the StatefulSet's update revision), not older ones."""
+    if dep["kind"] == "StatefulSet":
+        revision = (dep.get("status") or {}).get("updateRevision")
+        return kube.list("v1", "Pod", dep["metadata"]["namespace"], "%s,controller-revision-hash=%s" % (
+            _selector(dep), revision)) if revision else []
     rs = rs or current_replica_set(kube, dep)
     if rs is None:
         return []

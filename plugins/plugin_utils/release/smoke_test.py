@@ -34,7 +34,8 @@ def _excerpt(body):
 
 
 def smoke_failure(kube, deployment, progress=None):
-    """Run the check of one applied Deployment (None when it has none or it passes); else the failure message."""
+    """Run the check of one applied Deployment or StatefulSet (None when it has none or it passes); else the
+    failure message."""
     conf = (deployment["metadata"].get("annotations") or {}).get(ANNOTATION)
     if not conf:
         return None
@@ -60,5 +61,5 @@ def smoke_failure(kube, deployment, progress=None):
             return None
         if attempt + 1 < ATTEMPTS:
             time.sleep(PAUSE)
-    return "smoke test (the provisioning's nodejs_app_test_http_endpoint) GET %s on pod %s port %s %s" % (
+    return "smoke test (the provisioning's test endpoint) GET %s on pod %s port %s %s" % (
         smoke["path"], pod, smoke["port"], problem)

@@ -17,6 +17,15 @@ SUBSTITUTES = {
     "ansible-facts": "qi.convergence.facts",
     "ansible-nodejs": "qi.convergence.nodejs_app",
     "ansible-secrets": "qi.convergence.secrets",
+    "couchdb": "qi.convergence.couchdb",
+    "ansible-couchdb": "qi.convergence.couchdb",
+}
+
+# What a database stand-in's role leaves in the image, for the spec to run it: its command, user, data folder
+# (the volume) and the path that answers once it is up.
+DATABASES = {
+    "qi.convergence.couchdb": {"command": ["/opt/qi-couchdb/node/bin/node", "/opt/qi-couchdb/bin/qi-couchdb.js"], "user": "couchdb",
+                               "data": "/var/lib/couchdb", "health_path": "/", "software": "PouchDB Server 4.2.0"},
 }
 
 
@@ -33,6 +42,15 @@ def substitute_for(name, requirements, extra_map=None):
     for req in requirements:
         if req.get("name") == name and _src_tail(req.get("src")) in table:
             return table[_src_tail(req.get("src"))]
+    return None
+
+
+def database_standin(roles, requirements):
+    """(role FQCN, what it runs) of the database stand-in among roles, or None (pure)."""
+    for name in roles:
+        fqcn = name if name in DATABASES else substitute_for(name, requirements)
+        if fqcn in DATABASES:
+            return fqcn, DATABASES[fqcn]
     return None
 
 

@@ -190,4 +190,6 @@ LEGACY_VARS = {"type": "object", "properties": {
     # The idi-ops couchdb role's: a component running it is a database (spec/system.py).
     "couchdb_port": PORT,
     "couchdb_databases": _STR_LIST,
+    "couchdb_test_http_status_code": {"type": "integer", "minimum": 100, "maximum": 599},
+    "couchdb_test_string": {"type": "string"},
 }}

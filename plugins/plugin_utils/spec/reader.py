@@ -26,7 +26,8 @@ from .validate import validate
 LEGACY_WANTED = tuple(LEGACY_VARS["properties"])
 PLAYBOOK_NAMES = ("playbook.yml", "site.yml", "docker.yml")
 # Numbers the roles' YAML often quotes (couchdb_port: '5984').
-NUMERIC_VARS = ("nodejs_app_tcp_port", "nodejs_app_test_http_status_code", "couchdb_port")
+NUMERIC_VARS = ("nodejs_app_tcp_port", "nodejs_app_test_http_status_code", "couchdb_port",
+                "couchdb_test_http_status_code")
 
 
 def _plain(value):
@@ -227,9 +228,17 @@ def _script_component(app_dir, script, call, collections_paths, role_map, rpm_ma
         if tags else ""))
     stem = os.path.splitext(os.path.basename(playbook))[0]
     try:
-        return app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map, default_name=stem))
+        spec = app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map, default_name=stem))
     except QiError as e:
         # The folder has no .qi.yml to set a key in: say which component, and where its settings can go.
         raise QiError("component %s (line %d of %s): %s; settings the provisioning lacks go in a .qi.yml "
                       "components: list (one entry per playbook, with build.playbook)" % (
                           stem, number, script, e.message), path=e.path, key=e.key, line=e.line)
+    # The components share one source tree but each has its own playbook and vars (fingerprinted as such): the
+    # provisioning folder stays out of the images, so one component's vars change rebuilds that component alone.
+    folder = _rel(app_dir, os.path.dirname(playbook))
+    if folder not in ("", "."):
+        spec["source"]["exclude"] = [folder]
+        spec["notes"].append("image source: the app folder without %s/ (each component's own playbook and vars "
+                             "are its build inputs)" % folder)
+    return spec

@@ -20,6 +20,7 @@ from ansible.errors import AnsibleError
 from ansible.template import Templar, trust_as_template
 
 from ...module_utils.errors import QiError
+from .legacy_roles import database_standin
 from .rpm_map import translate_command
 from .types import AppSpec, Build, Deploy, Health, Run, SmokeTest, Source
 
@@ -70,6 +71,15 @@ class Said:
     @property
     def playbook(self):
         return self.legacy["playbook"] if self.legacy else None
+
+    @property
+    def database(self):
+        """What the collection's database stand-in among the roles runs, or None: also when the playbook starts an
+        app of its own beside it (then the app is what runs)."""
+        if start_script(self) or self.section("run").get("command"):
+            return None
+        found = database_standin(self.roles, (self.legacy or {}).get("requirements") or [])
+        return found[1] if found else None
 
     def section(self, key):
         return self.qi.get(key) or {}
@@ -122,8 +132,9 @@ def _stack_version(said):
 
 
 def identity(said):
-    legacy_name = (said.qi.get("app_name") or said.values.get("nodejs_app_name") or _package_name(said)
-                   or said.default_name)
+    # A component of a provisioning script is named after its playbook before the source tree they all share.
+    legacy_name = (said.qi.get("app_name") or said.values.get("nodejs_app_name") or said.default_name
+                   or _package_name(said))
     if not legacy_name:
         raise QiError("no application name: set app_name in .qi.yml or nodejs_app_name in the provisioning vars",
                       path=said.origin(), key=said.at("app_name")["key"])
@@ -179,6 +190,10 @@ def start_command(said, stack):
         return ["/bin/sh", "-c", start.strip()]
     if isinstance(pkg.get("main"), str) and stack in ("nodejs", "node"):
         return ["node", pkg["main"]]
+    if said.database:
+        said.notes.append("command %s: the %s standing in for the couchdb role" % (
+            " ".join(said.database["command"]), said.database["software"]))
+        return list(said.database["command"])
     return []
 
 
@@ -200,7 +215,9 @@ def is_service(said, command, port):
     if service and not command:
         raise QiError("a service needs a start command: set app_start_script (or run.command), or give "
                       "package.json a scripts.start or main", **said.at("app_start_script", said.origin()))
-    if service and not port and said.qi.get("kind") not in ("job", "cronjob"):
+    # A playbook of a provisioning script that starts a program but serves no port ran once on the VM (a loader).
+    runs_once = said.qi.get("kind") in ("job", "cronjob") or (said.default_name and not said.qi)
+    if service and not port and not runs_once:
         candidates = ", ".join(str(p) for p in said.context.get("ports") or [])
         several = " (the %s names several: %s)" % (said.context["port_source"], candidates) if candidates else ""
         raise QiError("a service needs a port: set app_tcp_port%s" % several,
@@ -243,7 +260,7 @@ def environment(said, ident, port):
 
 def _run_user(said, ident):
     return (said.section("run").get("user") or said.values.get("nodejs_app_username")
-            or ("nodejs" if ident.stack == "nodejs" else ident.name))
+            or (said.database or {}).get("user") or ("nodejs" if ident.stack == "nodejs" else ident.name))
 
 
 def _note_legacy_switches(said, user):
@@ -277,7 +294,7 @@ def run_section(said, ident, command, port, dest, env) -> Run:
 def source_section(said, dest) -> Source:
     qi, lv = said.qi, said.values
     branches = qi.get("git_branches") or ([qi["git_branch"]] if qi.get("git_branch") else [])
-    return {"dir": said.src_dir, "dest": dest,
+    return {"dir": said.src_dir, "dest": dest, "exclude": [],
             "git": {"repo": qi.get("git_repository") or lv.get("nodejs_app_git_repo"),
                     "branch": branches[0] if branches else lv.get("nodejs_app_git_branch")}}
 
@@ -296,6 +313,8 @@ def health_section(said, port, service) -> Optional[Health]:
     """Probes: .qi.yml's health when given, else the port (the legacy test endpoint is the smoke test: it may
     depend on other services, so it must not take pods out of service or restart them)."""
     qh = said.section("health")
+    if not qh and said.database and port:
+        return {"path": said.database["health_path"], "port": port, "status": 200, "text": None, "initial_delay": 0}
     if not qh:
         if service and port:
             return {"tcp": True, "port": port, "path": None, "status": None, "text": None, "initial_delay": 0}
@@ -313,6 +332,10 @@ def smoke_test_section(said, port) -> Optional[SmokeTest]:
 
     As the role did, it runs only when the endpoint, status code and text are all set."""
     lv = said.values
+    if said.database and port:
+        # The couchdb role's test tag: GET / answers its status with its text.
+        status, text = lv.get("couchdb_test_http_status_code", 200), lv.get("couchdb_test_string", "Welcome")
+        return {"path": said.database["health_path"], "port": port, "status": int(status), "text": str(text)}
     path, legacy_port = parse_endpoint(lv.get("nodejs_app_test_http_endpoint"))
     status, text = lv.get("nodejs_app_test_http_status_code"), lv.get("nodejs_app_test_string")
     if not (path and status and text and (legacy_port or port)):

@@ -10,18 +10,19 @@ __metaclass__ = type
 import re
 
 from .components import check_graph
+from .legacy_roles import database_standin
 
 # Legacy roles whose component keeps data: a StatefulSet with a volume, not a Deployment.
-STATEFUL_ROLES = ("couchdb", "qi.convergence.couchdb")
+STATEFUL_ROLES = ("couchdb", "ansible-couchdb", "qi.convergence.couchdb")
 _LOCAL = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)\b")
 
 
 def kind_of(spec):
-    """What a component found in a provisioning script is: a database role makes it stateful, a started app a
-    service, anything else a job (it runs its provisioning and is done)."""
+    """What a component found in a provisioning script is: a database role makes it stateful, a started app with
+    a port a service, anything else a job (it runs its program or its provisioning and is done)."""
     if any(r in STATEFUL_ROLES for r in spec["build"]["roles"]):
         return "stateful"
-    return "service" if spec["service"] else "job"
+    return "service" if spec["service"] and spec["run"].get("port") else "job"
 
 
 def wire(spec, ports):
@@ -46,6 +47,14 @@ def addresses(specs):
                 for s in specs if s["run"].get("port"))
 
 
+def _storage(spec, node):
+    """The component's volume; a database stand-in's data folder when none is given."""
+    found = database_standin(spec["build"]["roles"], spec["build"]["requirements"])
+    if node.get("storage") or node["kind"] != "stateful" or not found:
+        return node.get("storage")
+    return {"path": found[1]["data"]}
+
+
 def join(specs, nodes, path=None):
     """The specs with their component section: kind, depends_on, wave, wired; raises QiError on a bad graph.
 
@@ -61,5 +70,5 @@ def join(specs, nodes, path=None):
         # Every component with something to run is deployed, a job too (it has no port to serve on).
         spec["service"] = bool(spec["run"]["command"])
         spec["component"] = {"kind": node["kind"], "depends_on": node["depends_on"], "wave": wave_of[node["name"]],
-                             "wired": wired, "storage": node.get("storage"), "schedule": node.get("schedule")}
+                             "wired": wired, "storage": _storage(spec, node), "schedule": node.get("schedule")}
     return specs

@@ -28,6 +28,7 @@ class Source(TypedDict):
     dir: str                        # the folder copied into the image
     dest: str                       # where it goes in the image
     git: Git
+    exclude: List[str]              # folders of dir left out of the image (a system's provisioning folder)
 
 
 class Build(TypedDict):
