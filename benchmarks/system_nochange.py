@@ -51,8 +51,8 @@ def main():
             time.sleep(2)  # let the previous run's API traffic settle
             seconds, res = timed(site(dirs[way], WAYS[way][1]))
             if changed(res.stdout) != 0:
-                raise SystemExit("%s: not a no-change run (changed=%s):\n%s" % (way, changed(res.stdout),
-                                                                               res.stdout[-2000:]))
+                raise SystemExit("%s: not a no-change run (changed=%s):\n%s"
+                                 % (way, changed(res.stdout), res.stdout[-2000:]))
             samples[way].append(seconds)
             print("  %s: %.2f s" % (way, seconds), flush=True)
     one = median_cell(samples["one app"])[1]

@@ -94,10 +94,10 @@ def http_get(port, path="/", tries=40, pause=0.25, timeout=2):
     raise AssertionError("nothing answered on 127.0.0.1:%d" % port)
 
 
-def site_in(namespace, app, check=True, env=None):
+def site_in(namespace, app, *extra, check=True, env=None):
     """playbooks/site.yml for app into namespace of the local cluster, its node ports allocated by the cluster."""
     return playbook("playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % namespace,
-                    "-e", '{"app_deploy_node_ports": {}}', check=check, env=env, timeout=1200)
+                    "-e", '{"app_deploy_node_ports": {}}', *extra, check=check, env=env, timeout=1200)
 
 
 def deployed_copy(tmp_path_factory, fixture, namespace):

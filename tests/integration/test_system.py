@@ -96,3 +96,25 @@ def test_new_loader_data_reruns_the_job_alone_and_no_change_is_a_no_change_run(s
     again = site_in(NS, app)
     assert again.changed() == 0, again.stats()
     assert service_pods() == pods_before
+
+
+def test_a_database_that_never_becomes_ready_fails_its_wave_and_the_system_keeps_serving(system):
+    app, _run = system
+    revision = kube_json("-n", NS, "get", "pod", "couchdb-0")["metadata"]["labels"]["controller-revision-hash"]
+    vars_file = os.path.join(str(app), "provisioning", "couchdb-vars.yml")
+    with open(vars_file) as f:
+        text = f.read()
+    with open(vars_file, "w") as f:
+        # Bound to the loopback only, the database never answers the kubelet's readiness probe.
+        f.write(text.replace("couchdb_host_address: '0.0.0.0'", "couchdb_host_address: '127.0.0.1'"))
+    failed = site_in(NS, app, "-e", "app_deploy_wait_timeout=60", check=False)
+    why = failed.failure()
+    assert failed.rc != 0 and "rollout of couchdb failed" in why and "pod couchdb-0: " in why, why
+    # Its own log lines say why: it listens on the loopback.
+    assert "qi-couchdb: PouchDB Server listening on 127.0.0.1:5984" in why, why
+    assert "Rolled back to revision 1" in why, why
+    # The pod of the failed revision was replaced from the previous one; the data and the services stayed.
+    pod = kube_json("-n", NS, "get", "pod", "couchdb-0")
+    assert pod["metadata"]["labels"]["controller-revision-hash"] == revision
+    status, answer = settings("carla")
+    assert status == 200 and "http://registry.gpii.net/common/magnification" in preferences_of(answer), answer

@@ -127,3 +127,42 @@ def test_a_job_whose_template_changed_is_deleted_to_run_again_an_unchanged_one_i
     changed = loader_job("set-2")
     assert recreate_changed_jobs(kube, [changed]) == [changed]
     assert ("delete", "Job", "loader") in kube.calls and kube.get(changed) is None
+
+
+def _pod(name, revision):
+    labels = {"app": "db", "controller-revision-hash": revision}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS, "labels": labels}}
+
+
+def test_a_stateful_set_rolled_back_from_a_new_template_loses_the_pods_of_the_failed_revision():
+    # The controller would wait for the broken pod to become ready before replacing it: it is deleted instead.
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release.stateful_rollback import (
+        delete_failed_pods, failed_revisions)
+    kube = FakeKube()
+    old, new = item("db", "StatefulSet", 0, "v1")["objects"][1], item("db", "StatefulSet", 0, "v2")["objects"][1]
+    kube.apply(new)
+    kube.objects[ref("apps/v1", "StatefulSet", "db", NS)]["status"] = {"updateRevision": "db-v2", "currentRevision": "db-v1"}
+    kube.apply(_pod("db-0", "db-v2"))
+    kube.apply(_pod("other-0", "db-v1"))
+    stuck = failed_revisions(kube, [new], [old])
+    kube.apply(old)
+    assert delete_failed_pods(kube, stuck) == ["db-0"]
+    assert ("delete", "Pod", "other-0") not in kube.calls
+    # The same template as before: its pods are what ran before this run, left alone.
+    assert failed_revisions(kube, [old], [old]) == {}
+
+
+def test_a_stateful_set_that_times_out_names_its_pod_and_log_lines():
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release.rollout import wait_all
+    kube = FakeKube()
+    sts = item("db", "StatefulSet", 0)["objects"][1]
+    kube.apply(sts)
+    kube.objects[ref("apps/v1", "StatefulSet", "db", NS)]["status"] = {
+        "replicas": 1, "readyReplicas": 0, "updatedReplicas": 1, "updateRevision": "db-r1", "currentRevision": "db-r1"}
+    pod = dict(_pod("db-0", "db-r1"), spec={"containers": [{"name": "db"}]}, status={"phase": "Running"})
+    pod["metadata"]["uid"] = "u-db-0"
+    kube.apply(pod)
+    kube.pod_log = lambda ns, name, container, lines=20, previous=False: "listening on 127.0.0.1:5984\n"
+    failed = wait_all(kube, {"db": [sts]}, 0)
+    assert "timed out after 0s" in str(failed["db"])
+    assert "pod db-0: Running\nlast 20 log lines of db:\nlistening on 127.0.0.1:5984" in str(failed["db"])

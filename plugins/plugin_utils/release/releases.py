@@ -22,6 +22,7 @@ from .pod_failures import PULL_RETRIES
 from .revisions import Histories, Release, key, label
 from .rollout import RolloutFailed, status_of, wait_all, wait_deployments
 from .smoke_test import smoke_failure
+from .stateful_rollback import delete_failed_pods, failed_revisions
 from .workload_status import WAITED
 
 __all__ = ["Histories", "run_releases", "remove_releases"]
@@ -38,9 +39,13 @@ def _recover(kube, p, histories, rel, failure, progress=None):
     try:
         stamps = {}
         recreate_changed_jobs(kube, rel.current["objects"])
+        stuck = failed_revisions(kube, rel.objects, rel.current["objects"])
         for obj in rel.current["objects"]:
             stamps[key(obj)] = applied_stamp(kube.apply(obj))
         delete(kube, [o for o in rel.objects if key(o) not in stamps])
+        for pod in delete_failed_pods(kube, stuck):
+            _say(progress, "%s: deleted pod %s of the failed revision, to be recreated from revision %d" % (
+                rel.name, pod, rel.current["revision"]))
         wait_deployments(kube, [o for o in rel.current["objects"] if o["kind"] in WAITED], p["wait_timeout"],
                          progress)
     except (RolloutFailed, QiError) as e:

@@ -98,6 +98,22 @@ def _failed(kube, dep, pod, failure):
         log_hint(logs)))
 
 
+def _stuck_pods(kube, deps):
+    """For a timeout: what the not-ready pods of the StatefulSets and Jobs waited for say, with their last log
+    lines (a Deployment's timeout already names its pods' waits)."""
+    out = []
+    for dep in [d for d in deps if d["kind"] != "Deployment"]:
+        live = kube.get(dep)
+        pods = [p for p in kube.list("v1", "Pod", dep["metadata"]["namespace"], pod_selector(live)) if not _ready(p)] \
+            if live else []
+        for pod in pods[:2]:
+            name, container = pod["metadata"]["name"], pod["spec"]["containers"][0]["name"]
+            logs = kube.pod_log(dep["metadata"]["namespace"], name, container, LOG_LINES)
+            out.append("\npod %s: %s\nlast %d log lines of %s:\n%s" % (
+                name, waiting_note(pod), LOG_LINES, container, logs.rstrip() or "(none)"))
+    return "".join(out)
+
+
 def _ready(pod):
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in (pod.get("status") or {}).get("conditions") or [])
@@ -219,8 +235,8 @@ def wait_all(kube, groups, timeout, progress=None, pull_retries=PULL_RETRIES, on
             for (owner, dep), outcome in zip(checks, pmap(lambda pair: _outcome(kube, pair[1], pull_retries), checks)):
                 waiter.take(owner, dep, outcome)
             if time.time() > deadline:
-                waiter.fail(waiter.pending, lambda owner: RolloutFailed("timed out after %ds waiting for %s" % (
-                    timeout, waiter.messages.get(owner, owner))))
+                waiter.fail(waiter.pending, lambda owner: RolloutFailed("timed out after %ds waiting for %s%s" % (
+                    timeout, waiter.messages.get(owner, owner), _stuck_pods(kube, waiter.pending.get(owner, [])))))
             waiter.report()
             _renew(waiter, on_poll)
             if waiter.pending:
