@@ -20,8 +20,8 @@ def _template(obj):
 
 
 def failed_revisions(kube, applied, previous):
-    """{(namespace, name): (live object, its update revision)} of the StatefulSets this run gave a new template
-    (applied against the previous revision's objects), read before the rollback."""
+    """{(namespace, name): live object} of the StatefulSets this run gave a new template (applied against the
+    previous revision's objects), read before the rollback: its status names the failed update revision."""
     before = dict(((o["kind"], o["metadata"]["name"]), _template(o)) for o in previous)
     out = {}
     for obj in applied:
