@@ -7,6 +7,7 @@
 set -euo pipefail
 
 K=${1:-${QI_K8S_VERSION:-v1.35.4}}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE=${QI_STATE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/qi-convergence}
 OUT=$STATE/k8s/$K/bin
 STAMP=$OUT/.complete
@@ -27,15 +28,17 @@ with_progress() {
   wait "$pid" || { echo "ERROR: '$*' failed; last lines of $LOG:" >&2; tail -n 20 "$LOG" >&2; exit 1; }
 }
 
-# build_coredns: the cluster DNS add-on at the version this Kubernetes release's own add-on manifest names.
+# build_coredns: the cluster DNS add-on at the version this Kubernetes release's own add-on manifest names, with
+# only the plugins the cluster's Corefile uses (scripts/build-coredns.sh).
+COREDNS_PLUGINS="reload ready health errors loadbalance cache kubernetes loop forward"
 build_coredns() {
   local v
   v=$(grep -o 'coredns:v[0-9.]*' "$SRC/cluster/addons/dns/coredns/coredns.yaml.in" | head -1 | cut -d: -f2)
   [[ -n $v ]] || { echo "ERROR: no CoreDNS version in $SRC/cluster/addons/dns/coredns/coredns.yaml.in" >&2; exit 1; }
-  stage "building CoreDNS $v (cluster DNS)"
-  (cd "$WORK" && with_progress env GOBIN="$OUT" go install -v -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$v")
+  stage "building CoreDNS $v (cluster DNS; plugins: $COREDNS_PLUGINS)"
+  with_progress env QI_COREDNS_PLUGINS="$COREDNS_PLUGINS" "$HERE/build-coredns.sh" "$OUT" "$v"
   "$OUT/coredns" -version | head -1
-  echo "$v" >"$OUT/coredns.version"
+  echo "$v $COREDNS_PLUGINS" >"$OUT/coredns.version"
 }
 
 # build_local_path: the dynamic provisioner behind the default StorageClass, as k3s ships it (its module
@@ -50,7 +53,7 @@ build_local_path() {
 
 # build_missing_addons: what a cached build of this Kubernetes version lacks (an add-on added or upgraded since).
 build_missing_addons() {
-  [[ -x $OUT/coredns && -f $OUT/coredns.version ]] || build_coredns
+  [[ -x $OUT/coredns && $(cut -d' ' -f2- "$OUT/coredns.version" 2>/dev/null) == "$COREDNS_PLUGINS" ]] || build_coredns
   [[ -x $OUT/local-path-provisioner && $(cat "$OUT/local-path-provisioner.version" 2>/dev/null) == "$LOCAL_PATH_V" ]] \
     || build_local_path
 }
@@ -58,7 +61,8 @@ build_missing_addons() {
 SRC=$STATE/k8s/$K/src
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 if [[ -f $STAMP ]]; then
-  if [[ -x $OUT/coredns && -f $OUT/coredns.version && -x $OUT/local-path-provisioner \
+  if [[ -x $OUT/coredns && $(cut -d' ' -f2- "$OUT/coredns.version" 2>/dev/null) == "$COREDNS_PLUGINS" \
+        && -x $OUT/local-path-provisioner \
         && $(cat "$OUT/local-path-provisioner.version" 2>/dev/null) == "$LOCAL_PATH_V" ]]; then
     echo "kubernetes $K binaries already built in $OUT"
     exit 0

@@ -1,12 +1,20 @@
 // One source tree, two services, as in GPII universal: NODE_ENV picks the preferences server (reads preference
 // sets from CouchDB) or the flow manager (asks the preferences server).
 "use strict";
-var http = require("http");
+var fs = require("fs"), http = require("http");
 
 var role = /flowManager/.test(process.env.NODE_ENV || "") ? "flowManager" : "preferencesServer";
 var port = Number(role === "flowManager" ? process.env.FLOW_MANAGER_TCP_PORT : process.env.PREFERENCES_SERVER_TCP_PORT);
-var upstream = role === "flowManager" ? process.env.GPII_FLOWMANAGER_TO_PREFERENCESSERVER_URL + "/preferences/"
+// The flow manager finds the preferences server in the config file its provisioning role wrote.
+var upstream = role === "flowManager" ? flowManagerConfig().preferencesServer + "/preferences/"
     : process.env.GPII_COUCHDB_URL + "/preferences/";
+
+// What the logs and error replies show of it: never the credentials a URL may carry.
+var shownUpstream = upstream.replace(/\/\/[^@/]*@/, "//");
+
+function flowManagerConfig() {
+    return JSON.parse(fs.readFileSync(process.env.FLOW_MANAGER_CONFIG || "/etc/gpii/flow-manager.json", "utf8"));
+}
 
 function answer(res, status, body) {
     res.writeHead(status, {"Content-Type": "application/json"});
@@ -30,7 +38,7 @@ http.createServer(function (req, res) {
             delete doc._rev;
             answer(res, up.statusCode, role === "flowManager" ? {userToken: m[1], settings: doc} : doc);
         });
-    }).on("error", function (e) { answer(res, 502, {error: e.message, upstream: upstream}); });
+    }).on("error", function (e) { answer(res, 502, {error: e.message, upstream: shownUpstream}); });
 }).listen(port, function () {
-    console.log(role + " listening on " + port + ", upstream " + upstream);
+    console.log(role + " listening on " + port + ", upstream " + shownUpstream);
 });

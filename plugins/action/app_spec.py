@@ -21,7 +21,7 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         _validation, p = self.validate_argument_spec(**APP_SPEC)
         options = dict(collections_paths=[c for c in p["collections_path"].split(":") if c], role_map=p["role_map"],
-                       rpm_map=p["rpm_map"])
+                       rpm_map=p["rpm_map"], prebuilt=p["prebuilt"])
         try:
             if p["app_dirs"] is not None:
                 result.update(changed=False, specs=[s for d in p["app_dirs"] for s in read_apps(d, **options)])

@@ -22,4 +22,13 @@ options:
     description: RPM package name to a list of Debian package names, beside the built-in map.
     type: dict
     default: {}
+  prebuilt:
+    description:
+      - Component name to an image run instead of building it, such as C(couchdb) to C(couchdb:3) where a registry
+        that serves it is reachable.
+      - A component standing in for the C(couchdb) role then runs as the official CouchDB image expects (its own
+        entrypoint, user 5984, data in C(/opt/couchdb/data), an admin account generated once per environment, the
+        role's databases created after it starts).
+    type: dict
+    default: {}
 """

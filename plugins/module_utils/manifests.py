@@ -17,6 +17,8 @@ import os
 import re
 
 from .errors import QiError
+from .generated_secrets import objects_and_refs
+from .url_credentials import hide_in_containers
 from .workloads import cron_job, headless_service, job, stateful_set
 
 MANAGER = "qi.convergence"
@@ -182,13 +184,13 @@ def _env_secret(legacy, values, ns, labels):
 
 
 def mask(obj):
-    """A copy safe to show: Secret values hidden."""
+    """A copy safe to show: Secret values hidden, and the passwords of URLs in containers' environments."""
     if obj and obj.get("kind") == "Secret":
         obj = dict(obj)
         for field in ("data", "stringData"):
             if obj.get(field):
                 obj[field] = dict((k, "<hidden>") for k in obj[field])
-    return obj
+    return hide_in_containers(obj)
 
 
 def check_service_name(spec):
@@ -249,8 +251,10 @@ def render(spec, image, env=None, release=None):
     objs = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": t.meta(), "automountServiceAccountToken": False}]
     config_objs, volumes, mounts = _files(t)
     secret_objs, secret_env, secret_mounts, secret_volumes = _secret_objects(spec, t.env, t.ns, t.labels)
-    objs += config_objs + secret_objs
-    pod_spec = _pod_spec(t, _app_container(t, mounts + secret_mounts, secret_env), volumes + secret_volumes)
+    generated_objs, generated_env = objects_and_refs(spec, t.env.get("generated"), t.ns, t.labels)
+    objs += config_objs + generated_objs + secret_objs
+    pod_spec = _pod_spec(t, _app_container(t, mounts + secret_mounts, secret_env, generated_env),
+                         volumes + secret_volumes)
     objs.append(_workload(t, pod_spec, _checksum(config_objs + secret_objs)))
     if t.run.get("port") and t.kind in SERVING:
         objs += _service_objects(t)
@@ -281,7 +285,7 @@ def _files(t):
     return config_objs, volumes, mounts
 
 
-def _app_container(t, mounts, secret_env):
+def _app_container(t, mounts, secret_env, generated_env=()):
     deploy = t.deploy
     app = {
         "name": t.name,
@@ -291,11 +295,17 @@ def _app_container(t, mounts, secret_env):
         "resources": t.resources,
         "volumeMounts": mounts,
     }
-    env = [{"name": k, "value": str(v)} for k, v in sorted(t.env["env"].items())] + secret_env
+    # The inventory's environment wins over what the spec sets on the pod (a wired URL with credentials).
+    pod_env = [{"name": k, "value": str(v)} for k, v in sorted((t.deploy.get("pod_env") or {}).items())
+               if k not in t.env["env"]]
+    env = list(generated_env) + pod_env + [{"name": k, "value": str(v)} for k, v in sorted(t.env["env"].items())]
+    env += secret_env
     if env:
         app["env"] = env
     if deploy["pre_stop_sleep"]:
         app["lifecycle"] = {"preStop": {"sleep": {"seconds": deploy["pre_stop_sleep"]}}}
+    if t.run.get("post_start"):
+        app.setdefault("lifecycle", {})["postStart"] = {"exec": {"command": list(t.run["post_start"])}}
     if deploy.get("env_secret"):
         # Optional unless the app's environment names a secret: the legacy playbooks made secrets.yml optional.
         app["envFrom"] = [{"secretRef": {"name": deploy["env_secret"]["name"],
@@ -308,6 +318,14 @@ def _app_container(t, mounts, secret_env):
     return app
 
 
+def _pod_security(uid):
+    # A prebuilt image that starts as root (the official couchdb) is run as its own user; its volume made its own.
+    out = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    if uid:
+        out.update(runAsUser=uid, runAsGroup=uid, fsGroup=uid)
+    return out
+
+
 def _pod_spec(t, app, volumes):
     deploy = t.deploy
     shared = any(c.get("mount_shared") for c in deploy["sidecars"] + deploy["init_containers"])
@@ -318,7 +336,7 @@ def _pod_spec(t, app, volumes):
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "terminationGracePeriodSeconds": deploy["termination_grace_period"],
-        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": _pod_security(t.run.get("uid")),
         "containers": [app] + [_aux_container(c, shared, t.resources) for c in deploy["sidecars"]],
         "volumes": volumes,
     }

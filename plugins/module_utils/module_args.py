@@ -12,6 +12,7 @@ _READ = dict(
     collections_path=dict(type="str", default=""),
     role_map=dict(type="dict", default={}),
     rpm_map=dict(type="dict", default={}),
+    prebuilt=dict(type="dict", default={}),
 )
 
 APP_SPEC = dict(

@@ -148,7 +148,8 @@ EXAMPLES = r"""
 RETURN = r"""
 builds:
   description: One result per app of the folder, each with the keys below plus C(name), C(service), C(roles)
-    (how each legacy role was provided), C(tests) (per-command results) and C(node_version).
+    (how each legacy role was provided), C(tests) (per-command results) and C(node_version); a component named in
+    O(prebuilt) has C(prebuilt=true), its C(image) as given and nothing built.
   returned: success
   type: list
   elements: dict

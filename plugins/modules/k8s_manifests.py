@@ -20,6 +20,8 @@ description:
     PodDisruptionBudget, HorizontalPodAutoscaler, pod anti-affinity and NetworkPolicy.
   - Every object carries the C(app.kubernetes.io/*) labels.
   - Secret values are hidden in the result unless O(reveal_secrets) is set.
+  - A Secret the spec generates once per environment (a database's admin account) gets new random values here, as
+    on a first deploy; M(qi.convergence.k8s_release) reads an existing one back instead.
 author:
   - qi.convergence developers (@qi-convergence)
 extends_documentation_fragment:
@@ -77,6 +79,7 @@ kinds:
 from ansible.module_utils.basic import AnsibleModule
 from ..module_utils.errors import QiError
 from ..module_utils.kube_args import with_render
+from ..module_utils.generated_secrets import make_values, owned
 from ..module_utils.manifests import mask, render
 
 
@@ -91,8 +94,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    env = dict(p["environment"], secrets=p["secrets"])
     try:
+        generated = dict((e["name"], make_values(e)) for e in owned(p["spec"])) if "deploy" in p["spec"] else {}
+        env = dict(p["environment"], secrets=p["secrets"], generated=generated)
         objects = render(p["spec"], p["image"], env, p["release"])
     except (QiError, KeyError, TypeError) as e:
         module.fail_json(msg="cannot render the manifests: %s" % e)

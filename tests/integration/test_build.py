@@ -197,6 +197,9 @@ def test_no_secret_and_no_template_in_the_image(engine, built):
     text = json.dumps(image.attrs) + json.dumps(image.history())
     assert "{{" not in text and "CLIENT_SECRET" not in text
     assert "DISCOVERY_SERVER_TCP_PORT=8088" in image.attrs["Config"]["Env"]
+    # Nor in a file: the VM's environment file (every value of nodejs_app_env_vars) is not written into an image.
+    listing = engine.containers.run(image.id, ["ls", "/etc/default"], remove=True, network_mode="none").decode()
+    assert "discovery-server" not in listing.split(), listing
 
 
 def test_qi_tests_ran_against_each_image(built):

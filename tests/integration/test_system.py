@@ -2,6 +2,7 @@
 universal's production components VM and deployed from nothing but its legacy provisioning folder. Its deploy.sh
 runs couchdb.yml, data-loader.yml, preferences-server.yml and flow-manager.yml; they become a CouchDB stand-in
 StatefulSet on a local-path volume, a loader Job, and two services from one source tree, wave by wave."""
+import base64
 import json
 import os
 import time
@@ -10,6 +11,7 @@ import uuid
 import pytest
 
 from conftest import ROOT, deployed_copy, kube_json, kubectl, service_get, site_in
+from conftest import run as run_cmd
 
 pytestmark = pytest.mark.cluster
 EXAMPLE = os.path.join(ROOT, "examples", "universal-components")
@@ -25,6 +27,11 @@ def settings(user):
 
 def preferences_of(answer):
     return answer["settings"]["flat"]["contexts"]["gpii-default"]["preferences"]
+
+
+def admin_secret():
+    secret = kube_json("-n", NS, "get", "secret", "couchdb-admin")
+    return secret["metadata"]["uid"], base64.b64decode(secret["data"]["password"]).decode()
 
 
 def service_pods():
@@ -53,11 +60,36 @@ def test_the_flow_manager_answers_the_preference_set_the_loader_put_into_couchdb
     assert "qi-couchdb: database preferences: created" in log, log
     status, welcome = service_get(NS, "couchdb", "/")
     assert status == 200 and json.loads(welcome)["express-pouchdb"] == "Welcome!", welcome
-    # localhost:5984 and localhost:8082 of the VM became the Services' names.
-    seen = kubectl("-n", NS, "exec", "deployment/flow-manager", "--", "node", "-p",
-                   "process.env.GPII_FLOWMANAGER_TO_PREFERENCESSERVER_URL").stdout.strip()
-    assert seen == "http://preferences-server:8082"
-    assert "GPII_FLOWMANAGER_TO_PREFERENCESSERVER_URL=http://preferences-server:8082" in json.dumps(run.data)
+    # localhost:5984 and localhost:8082 of the VM became the Services' names: in an environment variable of the
+    # preferences server's image, and in the config file the flow manager's role wrote from its role variable.
+    seen = kubectl("-n", NS, "exec", "deployment/flow-manager", "--", "cat", "/etc/gpii/flow-manager.json").stdout
+    assert json.loads(seen) == {"preferencesServer": "http://preferences-server:8082"}
+    said = json.dumps(run.data)
+    assert "role variable flow_manager_preferences_server_host_address=preferences-server:8082 for the build" in said
+    assert "GPII_COUCHDB_URL=http://couchdb:5984 (localhost on the VM" in said
+
+
+def test_the_database_admin_password_is_generated_once_and_reaches_only_its_readers_pods(system):
+    app, run = system
+    uid, password = admin_secret()
+    assert len(password) == 40
+    # Admin party is over: without the credentials the database refuses, its welcome and /_up stay open.
+    status, body = service_get(NS, "couchdb", "/preferences")
+    assert status == 401 and json.loads(body)["error"] == "unauthorized", body
+    assert service_get(NS, "couchdb", "/_up") == (200, '{"status":"ok"}\n')
+    # The loader and the preferences server reached it with the password, expanded in their pods from the Secret.
+    url = kubectl("-n", NS, "exec", "deployment/preferences-server", "--", "node", "-p",
+                  "process.env.GPII_COUCHDB_URL").stdout.strip()
+    assert url == "http://admin:%s@couchdb:5984" % password
+    # Never in the output of the run, nor in any component's image.
+    assert password not in json.dumps(run.data) + run.stderr
+    images = set(p["spec"]["containers"][0]["image"] for p in kube_json("-n", NS, "get", "pods")["items"])
+    for image in images:
+        config = json.loads(run_cmd(["docker", "image", "inspect", image]).stdout)[0]["Config"]
+        assert not any(password in e or "@couchdb" in e for e in config["Env"]), (image, config["Env"])
+    # A later run keeps it.
+    again = site_in(NS, app)
+    assert admin_secret() == (uid, password) and password not in json.dumps(again.data) + again.stderr
 
 
 def test_the_database_pod_comes_back_with_its_data(system):
@@ -73,6 +105,30 @@ def test_the_database_pod_comes_back_with_its_data(system):
     status, answer = settings("carla")
     assert status == 200 and "http://registry.gpii.net/common/magnification" in preferences_of(answer), answer
     assert "qi-couchdb: database preferences: exists" in kubectl("-n", NS, "logs", "couchdb-0").stdout
+
+
+def test_a_component_the_inventory_gives_an_image_is_not_built_and_runs_that_image(system):
+    app, _run = system
+    image = kube_json("-n", NS, "get", "deployment", "flow-manager")["spec"]["template"]["spec"]["containers"][0]["image"]
+    vars_file = os.path.join(str(app), "provisioning", "flow-manager-vars.yml")
+    with open(vars_file) as f:
+        text = f.read()
+    # A change that would rebuild the flow manager: the inventory's image wins, nothing is built for it.
+    with open(vars_file, "w") as f:
+        f.write(text.replace('  - "NODE_ENV=', '  - "QI_UNUSED=1"\n  - "NODE_ENV='))
+    try:
+        run = site_in(NS, app, "-e", json.dumps({"app_image_prebuilt": {"flow-manager": image}}))
+    finally:
+        with open(vars_file, "w") as f:
+            f.write(text)
+    builds = dict((b["name"], b) for b in run.results("Build, test and push the images")[0]["builds"])
+    assert builds["flow-manager"]["prebuilt"] is True and builds["flow-manager"]["image"] == image
+    assert builds["preferences-server"].get("cache_hit") is True
+    assert any("image %s from the inventory, not built" % image in m for m in builds["flow-manager"]["messages"])
+    live = kube_json("-n", NS, "get", "deployment", "flow-manager")["spec"]["template"]["spec"]["containers"][0]
+    assert live["image"] == image
+    status, answer = settings("carla")
+    assert status == 200 and "http://registry.gpii.net/common/magnification" in preferences_of(answer), answer
 
 
 def test_new_loader_data_reruns_the_job_alone_and_no_change_is_a_no_change_run(system):

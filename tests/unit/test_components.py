@@ -142,7 +142,9 @@ def test_the_couchdb_role_becomes_the_stand_in_database_with_its_checks(tmp_path
     assert db["name"] == "couchdb" and db["service"]
     assert db["run"]["command"] == ["/opt/qi-couchdb/node/bin/node", "/opt/qi-couchdb/bin/qi-couchdb.js"] and db["run"]["user"] == "couchdb"
     assert db["component"]["storage"] == {"path": "/var/lib/couchdb"}
-    assert db["health"]["path"] == "/" and db["health"]["port"] == 5984
+    # Probed on CouchDB's /_up, as the real image would be.
+    assert db["health"]["path"] == "/_up" and db["health"]["port"] == 5984
+    assert db["deploy"]["generated_secrets"] == []  # couchdb_create_admin_user is not set: admin party
     # The couchdb role's test tag (GET / answers 200 with "Welcome") is the smoke test after the rollout.
     assert db["smoke_test"] == {"path": "/", "port": 5984, "status": 200, "text": "Welcome"}
     assert any("PouchDB Server" in n for n in db["notes"])
@@ -162,3 +164,119 @@ def test_a_playbook_that_starts_a_program_on_no_port_is_a_job(tmp_path):
     loader = read_apps(root)[1]
     assert loader["component"]["kind"] == "job" and loader["run"]["command"] == ["node", "server.js"]
     assert loader["run"]["env"]["COUCHDB_URL"] == "http://couchdb:5984/preferences"
+
+
+def test_an_admin_account_is_a_secret_generated_once_and_wired_into_the_urls_of_its_readers(tmp_path):
+    from ansible_collections.qi.convergence.plugins.module_utils.generated_secrets import make_values
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    root = _system(tmp_path)
+    (tmp_path / "provisioning" / "couchdb-vars.yml").write_text(
+        "couchdb_port: '5984'\ncouchdb_create_admin_user: true\ncouchdb_admin_username: gpii\n"
+        "couchdb_admin_password: from-the-vars-file\n")
+    db, prefs, flow = read_apps(root)
+    owned, = db["deploy"]["generated_secrets"]
+    assert owned["name"] == "couchdb-admin" and owned["values"] == {"username": "gpii"}
+    assert any("couchdb_admin_password of the vars files is not used" in n for n in db["notes"])
+    assert "from-the-vars-file" not in json.dumps([db, prefs, flow])
+    # The reader's image keeps the plain URL; its pod gets the credentials by reference, expanded by Kubernetes.
+    assert prefs["run"]["env"]["COUCHDB_URL"] == "http://couchdb:5984/preferences"
+    assert prefs["deploy"]["pod_env"] == {
+        "COUCHDB_URL": "http://$(QI_COUCHDB_USER):$(QI_COUCHDB_PASSWORD)@couchdb:5984/preferences"}
+    assert flow["deploy"]["generated_secrets"] == [] and flow["deploy"]["pod_env"] == {}
+    values = make_values(owned)
+    assert values["username"] == "gpii" and len(values["password"]) == 40
+    assert values["password"] != make_values(owned)["password"]
+    assert make_values(owned, values) == values  # an existing Secret is kept as it is
+    image = "registry.local/x@sha256:" + "0" * 64
+    objs = render(db, image, {"generated": {"couchdb-admin": values}})
+    secret, = [o for o in objs if o["kind"] == "Secret"]
+    assert sorted(secret["data"]) == ["password", "username"]
+    env = [o for o in objs if o["kind"] == "StatefulSet"][0]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["name"] for e in env[:2]] == ["COUCHDB_PASSWORD", "COUCHDB_USER"]
+    assert env[0]["valueFrom"] == {"secretKeyRef": {"name": "couchdb-admin", "key": "password"}}
+    assert values["password"] not in json.dumps([o for o in objs if o["kind"] != "Secret"])
+    reader = [o for o in render(prefs, image, {}) if o["kind"] == "Deployment"][0]
+    env = reader["spec"]["template"]["spec"]["containers"][0]["env"]
+    # The references come before the URL that names them, or Kubernetes would not expand them.
+    assert [e["name"] for e in env[:3]] == ["QI_COUCHDB_PASSWORD", "QI_COUCHDB_USER", "COUCHDB_URL"]
+    assert "Secret" not in [o["kind"] for o in render(prefs, image, {})]
+    # The inventory's environment still wins.
+    overridden = render(prefs, image, {"env": {"COUCHDB_URL": "http://elsewhere:5984"}})
+    env = [o for o in overridden if o["kind"] == "Deployment"][0]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["value"] for e in env if e["name"] == "COUCHDB_URL"] == ["http://elsewhere:5984"]
+    with pytest.raises(QiError, match="Secret couchdb-admin is generated when it is first deployed"):
+        render(db, image, {})
+
+
+def test_the_release_makes_the_admin_secret_on_the_first_deploy_and_reads_it_back_after(tmp_path):
+    from fake_kube import FakeKube
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release.generated import generated_values
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    root = _system(tmp_path)
+    (tmp_path / "provisioning" / "couchdb-vars.yml").write_text("couchdb_port: '5984'\ncouchdb_create_admin_user: true\n")
+    specs, kube = read_apps(root), FakeKube()
+    first = generated_values(kube, "dev", specs)
+    assert list(first) == ["couchdb-admin"] and first["couchdb-admin"]["username"] == "admin"
+    secret, = [o for o in render(specs[0], "r/x:1", {"namespace": "dev", "generated": first}) if o["kind"] == "Secret"]
+    kube.apply(secret)
+    assert generated_values(kube, "dev", specs) == first
+    assert generated_values(kube, "prod", specs)["couchdb-admin"]["password"] != first["couchdb-admin"]["password"]
+
+
+def test_url_passwords_are_hidden_in_notes_and_diffs_but_references_are_shown(tmp_path):
+    from ansible_collections.qi.convergence.plugins.module_utils.manifests import mask
+    from ansible_collections.qi.convergence.plugins.module_utils.url_credentials import hide_password
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    assert hide_password("x=http://admin:hunter2@couchdb:5984/db y") == "x=http://admin:***@couchdb:5984/db y"
+    assert hide_password("http://$(U):$(P)@couchdb:5984") == "http://$(U):$(P)@couchdb:5984"
+    assert hide_password("http://couchdb:5984/a@b") == "http://couchdb:5984/a@b"
+    root = _system(tmp_path)
+    (tmp_path / "provisioning" / "prefs-vars.yml").write_text(
+        "nodejs_app_name: preferences\nnodejs_app_tcp_port: 8081\n"
+        "nodejs_app_env_vars:\n  - COUCHDB_URL=http://admin:hunter2@localhost:5984/preferences\n")
+    prefs = read_apps(root)[1]
+    assert "hunter2" not in json.dumps(prefs["notes"]) and any("http://admin:***@couchdb:5984" in n for n in prefs["notes"])
+    assert any("COUCHDB_URL holds a password in its URL" in n for n in prefs["notes"])
+    env = {"env": {"COUCHDB_URL": "http://admin:hunter2@couchdb:5984/preferences"}}
+    deployment = [o for o in render(prefs, "r/x:1", env) if o["kind"] == "Deployment"][0]
+    shown = json.dumps(mask(deployment))
+    assert "hunter2" not in shown and "http://admin:***@couchdb:5984/preferences" in shown
+    assert "hunter2" in json.dumps(deployment)  # masking shows a copy; the object applied is whole
+
+
+def test_the_official_couchdb_image_named_in_the_inventory_replaces_the_stand_in(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    db, prefs, flow = read_apps(_system(tmp_path), prebuilt={"couchdb": "couchdb:3"})
+    assert db["prebuilt"] == "couchdb:3" and "prebuilt" not in prefs
+    assert db["component"]["storage"] == {"path": "/opt/couchdb/data"}
+    assert any("CouchDB (the official image) in place of the PouchDB Server 4.2.0 stand-in" in n for n in db["notes"])
+    # It will not start without an admin: one is generated even though the vars did not ask, and its readers use it.
+    assert db["deploy"]["generated_secrets"][0]["name"] == "couchdb-admin"
+    assert prefs["deploy"]["pod_env"]["COUCHDB_URL"].startswith("http://$(QI_COUCHDB_USER):$(QI_COUCHDB_PASSWORD)@")
+    objs = render(db, "couchdb:3", {"generated": {"couchdb-admin": {"username": "admin", "password": "p"}}})
+    sts, = [o for o in objs if o["kind"] == "StatefulSet"]
+    pod = sts["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 5984 and pod["securityContext"]["fsGroup"] == 5984
+    app = pod["containers"][0]
+    assert "command" not in app and app["image"] == "couchdb:3"
+    assert {"name": "data", "mountPath": "/opt/couchdb/data"} in app["volumeMounts"]
+    assert "/opt/couchdb/etc/local.d" in [m["mountPath"] for m in app["volumeMounts"]]
+    hook = app["lifecycle"]["postStart"]["exec"]["command"][2]
+    assert "for db in _users _replicator preferences;" in hook and "/_up" in hook
+    assert app["readinessProbe"]["httpGet"]["path"] == "/_up"
+
+
+def test_role_variables_naming_another_components_localhost_port_are_rewired_for_the_build(tmp_path):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    root = _system(tmp_path)
+    # GPII universal's preferences-server-vars.yml: its role templated this into the server's config file.
+    with open(str(tmp_path / "provisioning" / "prefs-vars.yml"), "a") as f:
+        f.write("preferences_server_couchdb_host_address: localhost:5984\nown_address: localhost:8081\n"
+                "unrelated: localhost:9999\n")
+    db, prefs, _flow = read_apps(root)
+    assert prefs["build"]["vars"]["preferences_server_couchdb_host_address"] == "couchdb:5984"
+    # Its own port and a port no component serves stay as they were (and are not passed again).
+    assert "own_address" not in prefs["build"]["vars"] and "unrelated" not in prefs["build"]["vars"]
+    assert any("role variable preferences_server_couchdb_host_address=couchdb:5984 for the build" in n
+               for n in prefs["notes"])
+    assert db["build"]["vars"] == {}

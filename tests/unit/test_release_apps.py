@@ -13,8 +13,8 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 
 
 def options(dirs, **kw):
-    return dict(dict(app_dirs=dirs, role_map={}, rpm_map={}, secrets={}, env_secret_values=None, release=None,
-                     spec=None, specs=None), **kw)
+    return dict(dict(app_dirs=dirs, role_map={}, rpm_map={}, prebuilt={}, images={}, secrets={}, env_secret_values=None,
+                     release=None, spec=None, specs=None), **kw)
 
 
 def test_services_are_released_and_libraries_said():

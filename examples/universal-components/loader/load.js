@@ -4,6 +4,8 @@
 var fs = require("fs"), http = require("http"), path = require("path");
 
 var db = process.env.GPII_COUCHDB_URL + "/preferences/";
+// What the log shows of it: never the credentials the URL carries.
+var shownDb = db.replace(/\/\/[^@/]*@/, "//");
 var dir = path.join(__dirname, "data", "preferences");
 var named = (process.env.PREFERENCE_SETS || "").split(",").filter(Boolean);
 var sets = fs.readdirSync(dir).filter(function (f) {
@@ -16,7 +18,7 @@ function send(method, id, body, done) {
         res.on("data", function (c) { text += c; });
         res.on("end", function () { done(res.statusCode, text ? JSON.parse(text) : {}); });
     });
-    req.on("error", function (e) { console.error("cannot reach " + db + ": " + e.message); process.exit(1); });
+    req.on("error", function (e) { console.error("cannot reach " + shownDb + ": " + e.message); process.exit(1); });
     req.end(body && JSON.stringify(body));
 }
 

@@ -27,6 +27,7 @@ class BuildOptions:
     collections_paths: List[str] = field(default_factory=list)
     role_map: dict = field(default_factory=dict)
     rpm_map: dict = field(default_factory=dict)
+    prebuilt: dict = field(default_factory=dict)    # component name: image run instead of built
     state_dir: Optional[str] = None
     test: bool = True
     test_timeout: int = 1800
@@ -44,7 +45,7 @@ class BuildOptions:
                    push=p.get("push", True), registry_auth=auth, phases=list(p.get("phases") or []),
                    overrides=dict(p.get("overrides") or {}), roles_paths=_split(p.get("roles_path")),
                    collections_paths=_split(p.get("collections_path")), role_map=p.get("role_map") or {},
-                   rpm_map=p.get("rpm_map") or {}, state_dir=p.get("state_dir"), test=p.get("test", True),
+                   rpm_map=p.get("rpm_map") or {}, prebuilt=p.get("prebuilt") or {}, state_dir=p.get("state_dir"), test=p.get("test", True),
                    test_timeout=p.get("test_timeout") or 1800, docker_host=p.get("docker_host"),
                    network=p.get("network") or None, revision=p.get("revision"), version=p.get("version"))
 

@@ -46,9 +46,11 @@ def from_app_dirs(p, loader, collections_paths):
     if not dirs or "" in dirs:
         raise QiError("no application folder: pass -e app_dir=PATH or -e '{\"app_dirs\": [...]}'")
     specs = [s for d in dirs for s in read_apps(d, collections_paths=collections_paths, role_map=p["role_map"],
-                                                rpm_map=p["rpm_map"])]
+                                                rpm_map=p["rpm_map"], prebuilt=p["prebuilt"])]
     services = [s for s in specs if s["service"]]
-    p = dict(p, app_dirs=None, secrets=dict(p["secrets"], **legacy_env_secrets(
+    # A component the inventory runs from its own image has no build: deploy.yml alone deploys it too.
+    images = dict(p["images"], **dict((s["name"], s["prebuilt"]) for s in specs if s.get("prebuilt")))
+    p = dict(p, app_dirs=None, images=images, secrets=dict(p["secrets"], **legacy_env_secrets(
         services, loader, p["env_secret_values"])))
     if p["release"] and len(dirs) == 1 and services:
         p.update(spec=services[0], specs=None)

@@ -9,6 +9,7 @@ __metaclass__ = type
 from ...module_utils.errors import QiError
 from ..kube.client import kube_client
 from ...module_utils.manifests import render
+from .generated import generated_values
 from .namespace import ensure_namespace
 from .releases import Histories, remove_releases, run_releases
 
@@ -34,7 +35,7 @@ def _image(p, histories, r, name, single):
     return image
 
 
-def _item(p, histories, i, r, single):
+def _item(p, histories, i, r, single, generated):
     """One release to run: objects to apply (rendered here from a spec) or a revision to go back to."""
     name = r.get("release") or (r.get("spec") or {}).get("name")
     if not name:
@@ -43,7 +44,7 @@ def _item(p, histories, i, r, single):
     if r.get("spec"):
         image = _image(p, histories, r, name, single)
         env = dict(p["environment"], **(r.get("environment") or {}))
-        env.update(namespace=p["namespace"], secrets=p["secrets"])
+        env.update(namespace=p["namespace"], secrets=p["secrets"], generated=generated)
         objects = render(r["spec"], image, env, name)
     elif r.get("revision") is None and not objects and p["state"] == "present":
         raise QiError("release %s: give spec and image, objects, or a revision to roll back to" % name)
@@ -56,7 +57,8 @@ def _item(p, histories, i, r, single):
 
 def _items(p, histories):
     requested, single = _requested(p)
-    return [_item(p, histories, i, r, single) for i, r in enumerate(requested)]
+    generated = generated_values(histories.kube, p["namespace"], [r["spec"] for r in requested if r.get("spec")])
+    return [_item(p, histories, i, r, single, generated) for i, r in enumerate(requested)]
 
 
 def _removed(histories, items, check_mode):

@@ -22,10 +22,17 @@ SUBSTITUTES = {
 }
 
 # What a database stand-in's role leaves in the image, for the spec to run it: its command, user, data folder
-# (the volume) and the path that answers once it is up.
+# (the volume), the path that answers once it is up (CouchDB's /_up) and the one the role's test tag asked (its welcome).
 DATABASES = {
     "qi.convergence.couchdb": {"command": ["/opt/qi-couchdb/node/bin/node", "/opt/qi-couchdb/bin/qi-couchdb.js"], "user": "couchdb",
-                               "data": "/var/lib/couchdb", "health_path": "/", "software": "PouchDB Server 4.2.0"},
+                               "data": "/var/lib/couchdb", "health_path": "/_up", "test_path": "/",
+                               "software": "PouchDB Server 4.2.0",
+                               # The image its users pull where a registry is reachable (docker.io's couchdb:3): its
+                               # own entrypoint and user, its data folder, and an admin account it will not start
+                               # without; it creates no database, so a postStart hook makes the role's.
+                               "official": {"software": "CouchDB (the official image)", "uid": 5984,
+                                            "data": "/opt/couchdb/data", "writable": ["/opt/couchdb/etc/local.d"],
+                                            "system_databases": ["_users", "_replicator"]}},
 }
 
 

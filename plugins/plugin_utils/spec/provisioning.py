@@ -22,6 +22,8 @@ from ansible.template import Templar
 from ...module_utils.errors import QiError
 
 PLAYBOOK_ORDER = ("playbook.yml", "site.yml", "docker.yml")
+# An address on the VM's own host: localhost:5984 was the database when every component shared one VM.
+LOCAL_ADDRESS = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)\b")
 IMPORT_KEYS = ("import_playbook", "ansible.builtin.import_playbook")
 
 
@@ -235,7 +237,11 @@ def read_provisioning(app_dir, playbook, wanted, role_defaults=lambda role: None
         merged.update(extra_vars)
         origin.update(dict.fromkeys(extra_vars, "the legacy build's -e"))
     values = {}
-    for name in wanted:
-        if name in merged:
+    for name in list(wanted) + [n for n in merged if n not in wanted]:
+        if name not in merged:
+            continue
+        # Besides the wanted ones, a variable whose value names localhost:PORT: in a system of components that
+        # may be another component's address, which the cluster gives another name (spec/system.py).
+        if name in wanted or (isinstance(merged[name], str) and LOCAL_ADDRESS.search(merged[name])):
             values[name] = reader.template(merged[name], merged, origin.get(name, playbook), name)
     return values, files, roles, hosts, dict((k, _rel(app_dir, origin[k])) for k in values if k in origin)

@@ -192,4 +192,7 @@ LEGACY_VARS = {"type": "object", "properties": {
     "couchdb_databases": _STR_LIST,
     "couchdb_test_http_status_code": {"type": "integer", "minimum": 100, "maximum": 599},
     "couchdb_test_string": {"type": "string"},
+    # Its password is never read: the cluster's is generated once per environment (spec/generated_secrets.py).
+    "couchdb_create_admin_user": {"type": ["boolean", "string"]},
+    "couchdb_admin_username": {"type": ["string", "null"]},
 }}

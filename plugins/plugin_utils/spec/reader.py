@@ -19,6 +19,7 @@ from .legacy_build_files import VM_ONLY_TAGS, find_playbook, legacy_context, pat
 from .provisioning import choose_playbook, load_ansible_file, read_provisioning
 from .qi_file import read_qi_file
 from .qi_schema import LEGACY_VARS
+from .prebuilt import use_prebuilt
 from .sections import Said, app_spec, rel as _rel
 from .system import join, kind_of
 from .validate import validate
@@ -151,8 +152,10 @@ def _legacy(app_dir, src_dir, qi, collections_paths, role_map):
             return None
     values, files, roles, hosts, origin = read
     _add_vars_files(app_dir, build.get("vars_files") or [], values, files, origin)
+    addresses = dict((k, v) for k, v in _plain(values).items() if k not in LEGACY_WANTED and isinstance(v, str))
+    values = dict((k, v) for k, v in values.items() if k in LEGACY_WANTED)
     return {"playbook": playbook, "values": _coerce_legacy(_plain(values), origin), "files": files, "roles": roles,
-            "hosts": hosts, "requirements": requirements, "context": ctx}
+            "hosts": hosts, "requirements": requirements, "context": ctx, "addresses": addresses}
 
 
 def _src_dir(app_dir, qi, said_at):
@@ -162,8 +165,10 @@ def _src_dir(app_dir, qi, said_at):
     return src_dir
 
 
-def read_apps(app_dir, qi_file=None, collections_paths=(), role_map=None, rpm_map=None):
-    """Return the specs of every app in app_dir; raise QiError naming the culprit on bad input."""
+def read_apps(app_dir, qi_file=None, collections_paths=(), role_map=None, rpm_map=None, prebuilt=None):
+    """Return the specs of every app in app_dir; raise QiError naming the culprit on bad input.
+
+    prebuilt: {component name: image} the inventory runs instead of building (spec/prebuilt.py)."""
     app_dir = os.path.abspath(app_dir)
     if not os.path.isdir(app_dir):
         raise QiError("app folder does not exist or is not a folder", path=app_dir)
@@ -172,7 +177,7 @@ def read_apps(app_dir, qi_file=None, collections_paths=(), role_map=None, rpm_ma
         raise QiError(".qi.yml file not found", path=qi_file)
     entries = read_qi_file(qi_path, _rel(app_dir, qi_path)) if os.path.isfile(qi_path) else []
     if not entries:
-        return _script_system(app_dir, collections_paths, role_map, rpm_map) or [
+        return _script_system(app_dir, collections_paths, role_map, rpm_map, prebuilt or {}) or [
             _provisioning_app(app_dir, collections_paths, role_map, rpm_map)]
     shown_qi, specs = _rel(app_dir, qi_path), []
     nodes = from_entries([e[0] for e in entries], shown_qi) if entries[0][1].startswith("components[") else None
@@ -180,7 +185,7 @@ def read_apps(app_dir, qi_file=None, collections_paths=(), role_map=None, rpm_ma
         said = Said(app_dir, app_dir, qi, prefix, shown_qi, None, rpm_map)
         said.src_dir = _src_dir(app_dir, qi, said.at("folder.src"))
         said.legacy = _legacy(app_dir, said.src_dir, qi, collections_paths, role_map)
-        specs.append(app_spec(said))
+        specs.append(_with_prebuilt(app_spec(said), said, prebuilt or {}))
     return join(specs, nodes, shown_qi) if nodes else specs
 
 
@@ -200,7 +205,11 @@ def _vagrantfile_text(app_dir):
         return f.read()
 
 
-def _script_system(app_dir, collections_paths, role_map, rpm_map):
+def _with_prebuilt(spec, said, prebuilt):
+    return use_prebuilt(spec, prebuilt[spec["name"]], said.values) if spec["name"] in prebuilt else spec
+
+
+def _script_system(app_dir, collections_paths, role_map, rpm_map, prebuilt):
     """A folder whose provisioning script runs several playbooks (GPII's deploy.sh): one component per playbook,
     in the script's order, each waiting for the one before; None when there is no such script."""
     for script in script_paths(app_dir, _vagrantfile_text(app_dir)):
@@ -208,13 +217,14 @@ def _script_system(app_dir, collections_paths, role_map, rpm_map):
             calls = script_calls(f.read())
         if len(set(playbook for _n, playbook, _t in calls)) < 2:
             continue
-        specs = [_script_component(app_dir, script, call, collections_paths, role_map, rpm_map) for call in calls]
+        specs = [_script_component(app_dir, script, call, collections_paths, role_map, rpm_map, prebuilt)
+                 for call in calls]
         kinds = dict((s["name"], kind_of(s)) for s in specs)
         return join(specs, in_script_order([s["name"] for s in specs], kinds), script)
     return None
 
 
-def _script_component(app_dir, script, call, collections_paths, role_map, rpm_map):
+def _script_component(app_dir, script, call, collections_paths, role_map, rpm_map, prebuilt):
     number, named, tags = call
     playbook = find_playbook(app_dir, named)
     if playbook is None:
@@ -228,7 +238,8 @@ def _script_component(app_dir, script, call, collections_paths, role_map, rpm_ma
         if tags else ""))
     stem = os.path.splitext(os.path.basename(playbook))[0]
     try:
-        spec = app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map, default_name=stem))
+        said = Said(app_dir, app_dir, {}, "", None, legacy, rpm_map, default_name=stem)
+        spec = _with_prebuilt(app_spec(said), said, prebuilt)
     except QiError as e:
         # The folder has no .qi.yml to set a key in: say which component, and where its settings can go.
         raise QiError("component %s (line %d of %s): %s; settings the provisioning lacks go in a .qi.yml "

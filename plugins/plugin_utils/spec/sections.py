@@ -20,6 +20,8 @@ from ansible.errors import AnsibleError
 from ansible.template import Templar, trust_as_template
 
 from ...module_utils.errors import QiError
+from ...module_utils.url_credentials import hide_password
+from .generated_secrets import database_admin
 from .legacy_roles import database_standin
 from .rpm_map import translate_command
 from .types import AppSpec, Build, Deploy, Health, Run, SmokeTest, Source
@@ -249,6 +251,11 @@ def environment(said, ident, port):
         # Environment= line ends with it), so it wins over an empty one from an unset lookup('env', ...).
         env["%s_TCP_PORT" % str(ident.legacy_name).upper().replace("-", "_")] = str(port)
     env.update(env_dict(said.section("run").get("env")))
+    for k in sorted(env):
+        if hide_password(env[k]) != env[k]:
+            said.notes.append("%s holds a password in its URL (%s): like every plain variable it is in the image's "
+                              "environment; give it through secrets_env_vars or the inventory instead"
+                              % (k, hide_password(env[k])))
     secret_names = sorted(k for k in env if SECRET_NAME.search(k))
     for k in secret_names:
         del env[k]
@@ -335,7 +342,7 @@ def smoke_test_section(said, port) -> Optional[SmokeTest]:
     if said.database and port:
         # The couchdb role's test tag: GET / answers its status with its text.
         status, text = lv.get("couchdb_test_http_status_code", 200), lv.get("couchdb_test_string", "Welcome")
-        return {"path": said.database["health_path"], "port": port, "status": int(status), "text": str(text)}
+        return {"path": said.database["test_path"], "port": port, "status": int(status), "text": str(text)}
     path, legacy_port = parse_endpoint(lv.get("nodejs_app_test_http_endpoint"))
     status, text = lv.get("nodejs_app_test_http_status_code"), lv.get("nodejs_app_test_string")
     if not (path and status and text and (legacy_port or port)):
@@ -417,6 +424,7 @@ def build_section(said, ident, setup, variables) -> Build:
         "setup": setup,
         "vars": variables,
         "overrides": qb.get("overrides", {}),
+        "addresses": legacy.get("addresses") or {},
     }
 
 
@@ -431,7 +439,7 @@ def _default_resources(said):
     return {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": limit}}
 
 
-def deploy_section(said, env_secret) -> Deploy:
+def deploy_section(said, env_secret, name) -> Deploy:
     qk = said.section("kubernetes")
     return {
         "replicas": qk.get("replicas", 1),
@@ -446,6 +454,8 @@ def deploy_section(said, env_secret) -> Deploy:
         "pre_stop_sleep": qk.get("pre_stop_sleep", 5),
         # secrets_env_vars of the legacy secrets role, and secret-looking env names, as one Secret (envFrom).
         "env_secret": env_secret,
+        "generated_secrets": database_admin(said.values, said.database, name, said.notes),
+        "pod_env": {},
     }
 
 
@@ -474,7 +484,7 @@ def app_spec(said) -> AppSpec:
         "run": run,
         "health": health_section(said, port, service),
         "service": service,
-        "deploy": deploy_section(said, env_secret),
+        "deploy": deploy_section(said, env_secret, ident.name),
         "tests": cmds.tests,
         "smoke_test": smoke_test_section(said, port),
         "notes": said.notes,

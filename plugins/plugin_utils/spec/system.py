@@ -7,22 +7,24 @@ shared localhost did (localhost:5984 is the database's Service in the cluster)."
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
-
 from .components import check_graph
+from .generated_secrets import with_credentials
+from ...module_utils.url_credentials import hide_password
 from .legacy_roles import database_standin
-
-# Legacy roles whose component keeps data: a StatefulSet with a volume, not a Deployment.
-STATEFUL_ROLES = ("couchdb", "ansible-couchdb", "qi.convergence.couchdb")
-_LOCAL = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)\b")
+from .provisioning import LOCAL_ADDRESS
 
 
 def kind_of(spec):
     """What a component found in a provisioning script is: a database role makes it stateful, a started app with
     a port a service, anything else a job (it runs its program or its provisioning and is done)."""
-    if any(r in STATEFUL_ROLES for r in spec["build"]["roles"]):
+    if database_standin(spec["build"]["roles"], spec["build"]["requirements"]):
         return "stateful"
     return "service" if spec["service"] and spec["run"].get("port") else "job"
+
+
+def _rewired(value, ports, own):
+    return LOCAL_ADDRESS.sub(lambda m: "%s:%s" % (ports[int(m.group(1))], m.group(1))
+                             if int(m.group(1)) in ports and int(m.group(1)) != own else m.group(0), value)
 
 
 def wire(spec, ports):
@@ -31,14 +33,26 @@ def wire(spec, ports):
     own = spec["run"].get("port")
     wired = {}
     for name, value in sorted(spec["run"]["env"].items()):
-        new = _LOCAL.sub(lambda m: "%s:%s" % (ports[int(m.group(1))], m.group(1))
-                         if int(m.group(1)) in ports and int(m.group(1)) != own else m.group(0), value)
+        new = _rewired(value, ports, own)
         if new != value:
             spec["run"]["env"][name] = wired[name] = new
     for name, value in wired.items():
         spec["notes"].append("component %s: %s=%s (localhost on the VM; the Service in the cluster)"
-                             % (spec["name"], name, value))
+                             % (spec["name"], name, hide_password(value)))
     return wired
+
+
+def wire_role_vars(spec, ports):
+    """The same for the role variables of the component's provisioning (GPII's preferences_server_couchdb_host_address:
+    localhost:5984): they go to its build as extra variables, so the roles template the Service name into their
+    config files."""
+    own = spec["run"].get("port")
+    for name, value in sorted((spec["build"].get("addresses") or {}).items()):
+        new = _rewired(value, ports, own)
+        if new != value:
+            spec["build"]["vars"][name] = new
+            spec["notes"].append("component %s: role variable %s=%s for the build (localhost on the VM; the "
+                                 "Service in the cluster)" % (spec["name"], name, hide_password(new)))
 
 
 def addresses(specs):
@@ -52,7 +66,7 @@ def _storage(spec, node):
     found = database_standin(spec["build"]["roles"], spec["build"]["requirements"])
     if node.get("storage") or node["kind"] != "stateful" or not found:
         return node.get("storage")
-    return {"path": found[1]["data"]}
+    return {"path": spec["run"].get("data_dir") or found[1]["data"]}
 
 
 def join(specs, nodes, path=None):
@@ -63,8 +77,11 @@ def join(specs, nodes, path=None):
     wave_of = dict((name, i) for i, wave in enumerate(check_graph(graph, path)) for name in wave)
     ports = dict((s["run"]["port"], s["name"]) for s in specs if s["run"].get("port"))
     others = addresses(specs)
+    owners = dict((s["name"], e) for s in specs for e in s["deploy"].get("generated_secrets") or [] if e["owned"])
     for spec, node in zip(specs, nodes):
         wired = wire(spec, ports)
+        wire_role_vars(spec, ports)
+        with_credentials(spec, wired, owners)
         for key, value in others.items():
             spec["run"]["env"].setdefault(key, value)
         # Every component with something to run is deployed, a job too (it has no port to serve on).

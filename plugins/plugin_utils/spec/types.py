@@ -11,7 +11,7 @@ and documented in app_spec's RETURN.
 from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
-from typing import List, Optional, TypedDict
+from typing import Dict, List, NotRequired, Optional, TypedDict
 
 
 class Stack(TypedDict):
@@ -45,6 +45,7 @@ class Build(TypedDict):
     setup: List[str]                # .qi.yml setup commands, RPM names translated
     vars: dict                      # role variables the build sets
     overrides: dict
+    addresses: Dict[str, str]       # role variables naming localhost:PORT: another component's, in a system
 
 
 class Run(TypedDict):
@@ -56,6 +57,10 @@ class Run(TypedDict):
     port: Optional[int]
     env: dict                       # plain values only; secret-looking names go to Deploy.env_secret
     writable_paths: List[str]
+    # Only for a component run from a prebuilt image (spec/prebuilt.py): its user id, data folder, startup hook.
+    uid: NotRequired[int]
+    data_dir: NotRequired[str]
+    post_start: NotRequired[List[str]]
 
 
 class Health(TypedDict):
@@ -78,6 +83,14 @@ class EnvSecret(TypedDict):
     required: List[str]
 
 
+class GeneratedSecret(TypedDict, total=False):
+    name: str                       # the Secret, one per namespace: created on the first deploy, never changed after
+    owned: bool                     # this component's release creates it; the others only read it
+    values: Dict[str, str]          # keys with a fixed value (the admin's name)
+    generate: List[str]             # keys given a random value when the Secret is created
+    env: Dict[str, str]             # container variable: key of the Secret
+
+
 class Deploy(TypedDict):
     replicas: int
     service_type: str
@@ -90,6 +103,8 @@ class Deploy(TypedDict):
     termination_grace_period: int
     pre_stop_sleep: int
     env_secret: Optional[EnvSecret]
+    generated_secrets: List[GeneratedSecret]
+    pod_env: Dict[str, str]         # set on the container, not the image: may name $(VAR)s of the Secrets above
 
 
 class Component(TypedDict):
@@ -119,3 +134,4 @@ class AppSpec(TypedDict, total=False):
     publishers: list
     read_files: List[str]           # every file the spec came from, relative to app_dir
     component: Component            # only for a component of a system (spec/system.py)
+    prebuilt: str                   # only for a component run from an image the inventory names
