@@ -36,5 +36,5 @@ cp -r "$dir" "$WORK/coredns"; chmod -R u+w "$WORK/coredns"; rm -f "$WORK/coredns
 } >"$WORK/coredns/main.go"
 (cd "$WORK/coredns" && go build -v -trimpath -ldflags "-s -w" -o "$OUT/coredns" .)
 for p in "${order[@]}"; do
-  "$OUT/coredns" -plugins | grep -qx "  dns.$p" || { echo "ERROR: the CoreDNS built lacks the $p plugin" >&2; exit 1; }
+  "$OUT/coredns" -plugins | grep -Eqx "( *dns\.)?$p" || { echo "ERROR: the CoreDNS built lacks the $p plugin" >&2; exit 1; }
 done

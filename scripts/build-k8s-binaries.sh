@@ -38,7 +38,8 @@ build_coredns() {
   stage "building CoreDNS $v (cluster DNS; plugins: $COREDNS_PLUGINS)"
   with_progress env QI_COREDNS_PLUGINS="$COREDNS_PLUGINS" "$HERE/build-coredns.sh" "$OUT" "$v"
   "$OUT/coredns" -version | head -1
-  echo "$v $COREDNS_PLUGINS" >"$OUT/coredns.version"
+  echo "$v" >"$OUT/coredns.version"
+  echo "$COREDNS_PLUGINS" >"$OUT/coredns.plugins"
 }
 
 # build_local_path: the dynamic provisioner behind the default StorageClass, as k3s ships it (its module
@@ -53,7 +54,7 @@ build_local_path() {
 
 # build_missing_addons: what a cached build of this Kubernetes version lacks (an add-on added or upgraded since).
 build_missing_addons() {
-  [[ -x $OUT/coredns && $(cut -d' ' -f2- "$OUT/coredns.version" 2>/dev/null) == "$COREDNS_PLUGINS" ]] || build_coredns
+  [[ -x $OUT/coredns && $(cat "$OUT/coredns.plugins" 2>/dev/null) == "$COREDNS_PLUGINS" ]] || build_coredns
   [[ -x $OUT/local-path-provisioner && $(cat "$OUT/local-path-provisioner.version" 2>/dev/null) == "$LOCAL_PATH_V" ]] \
     || build_local_path
 }
@@ -61,7 +62,7 @@ build_missing_addons() {
 SRC=$STATE/k8s/$K/src
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 if [[ -f $STAMP ]]; then
-  if [[ -x $OUT/coredns && $(cut -d' ' -f2- "$OUT/coredns.version" 2>/dev/null) == "$COREDNS_PLUGINS" \
+  if [[ -x $OUT/coredns && $(cat "$OUT/coredns.plugins" 2>/dev/null) == "$COREDNS_PLUGINS" \
         && -x $OUT/local-path-provisioner \
         && $(cat "$OUT/local-path-provisioner.version" 2>/dev/null) == "$LOCAL_PATH_V" ]]; then
     echo "kubernetes $K binaries already built in $OUT"

@@ -149,7 +149,8 @@ RETURN = r"""
 builds:
   description: One result per app of the folder, each with the keys below plus C(name), C(service), C(roles)
     (how each legacy role was provided), C(tests) (per-command results) and C(node_version); a component named in
-    O(prebuilt) has C(prebuilt=true), its C(image) as given and nothing built.
+    O(prebuilt) has C(prebuilt=true), its C(image) as given and nothing built; one whose image holds the same layers
+    as an earlier one's (the same files from one source tree) names it in C(shares_layers_with).
   returned: success
   type: list
   elements: dict

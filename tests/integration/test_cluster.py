@@ -121,6 +121,19 @@ def test_cluster_playbook_is_idempotent():
     assert second.changed("local-node") == 0
 
 
+def test_cluster_up_checks_a_healthy_unchanged_cluster_without_running_the_playbook():
+    run(["scripts/cluster-up.sh"], timeout=600)
+    again = run(["scripts/cluster-up.sh"], timeout=120)
+    assert "cluster up, unchanged since it was provisioned" in again.stdout and "PLAY RECAP" not in again.stdout
+    # A supervised process that is gone runs the playbook again, which starts it (so does any changed input).
+    with open(os.path.join(STATE, "cluster", "run", "kube-proxy.pid")) as f:
+        os.kill(int(f.read()), 15)
+    time.sleep(2)
+    restarted = run(["scripts/cluster-up.sh"], timeout=600)
+    assert "PLAY RECAP" in restarted.stdout
+    assert "unchanged since" in run(["scripts/cluster-up.sh"], timeout=120).stdout
+
+
 def _usable_providers():
     """Vagrant's built-in docker provider needs no plugin; virtualbox/libvirt count only where installed."""
     found = ["docker"]

@@ -65,6 +65,11 @@ def test_the_flow_manager_answers_the_preference_set_the_loader_put_into_couchdb
     seen = kubectl("-n", NS, "exec", "deployment/flow-manager", "--", "cat", "/etc/gpii/flow-manager.json").stdout
     assert json.loads(seen) == {"preferencesServer": "http://preferences-server:8082"}
     said = json.dumps(run.data)
+    # The loader and the preferences server come from one source tree and the same provisioning but their vars: the
+    # same files, so the same layers (their environments and commands differ); the flow manager's role wrote more.
+    builds = dict((b["name"], b) for b in run.results("Build, test and push the images")[0]["builds"])
+    assert builds["preferences-server"].get("shares_layers_with") == "preferences-data-loader", builds["preferences-server"]
+    assert "shares_layers_with" not in builds["flow-manager"]
     assert "role variable flow_manager_preferences_server_host_address=preferences-server:8082 for the build" in said
     assert "GPII_COUCHDB_URL=http://couchdb:5984 (localhost on the VM" in said
 

@@ -157,3 +157,17 @@ def test_a_node_package_holding_the_release_tarball_is_unwrapped_like_the_others
     with tarfile.open(str(pkg)) as t:
         assert t.extractfile("package/bin/node").read() == b"ELF" and "package/LICENSE" in t.getnames()
     assert unwrap_nested_release(str(pkg)) is False  # already in the usual layout
+
+
+def test_components_whose_images_hold_the_same_layers_are_said_to_share_them():
+    from types import SimpleNamespace
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.shared_layers import say_shared_layers
+    layers = {"r/loader:1": ["sha256:base", "sha256:app"], "r/prefs:1": ["sha256:base", "sha256:app"],
+              "r/flow:1": ["sha256:base", "sha256:flow"]}
+    client = SimpleNamespace(images=SimpleNamespace(get=lambda ref: SimpleNamespace(attrs={"RootFS": {"Layers": layers[ref]}})))
+    builds = [dict(name=n, image="r/%s:1" % n, messages=[]) for n in ("loader", "prefs", "flow")]
+    builds.append(dict(name="couchdb", image="couchdb:3", prebuilt=True, messages=[]))
+    say_shared_layers(client, builds)
+    assert [b.get("shares_layers_with") for b in builds] == [None, "loader", None, None]
+    assert builds[1]["messages"] == ["the same 2 layers as the image of loader (the same files: only the environment "
+                                     "and command differ), stored and pulled once"]

@@ -10,6 +10,7 @@ from .docker_client import docker_client
 from ...module_utils.errors import QiError
 from .build import build_image
 from .options import BuildOptions
+from .shared_layers import say_shared_layers
 from ..spec.reader import read_apps
 
 
@@ -29,6 +30,7 @@ def build_all(params, check_mode=False, progress=None):
             if not options.test:
                 spec = dict(spec, tests=[])
             builds.append(build_image(options, spec, check_mode=check_mode, client=client, progress=progress))
+        say_shared_layers(client, builds)
     except QiError as e:
         e.extra = {"builds": builds, "tests": getattr(e, "outcome", None),
                    "failed_app": specs[len(builds)]["name"] if len(builds) < len(specs) else None}

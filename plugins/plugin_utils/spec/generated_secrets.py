@@ -42,6 +42,7 @@ def with_credentials(spec, wired, owners):
     owners: {component name: its owned secret entry}."""
     out = {}
     for var, value in sorted(wired.items()):
+        guarded = []
         for component, entry in sorted(owners.items()):
             if component == spec["name"] or "://%s:" % component not in value:
                 continue
@@ -50,10 +51,9 @@ def with_credentials(spec, wired, owners):
             reader = {"name": entry["name"], "owned": False, "env": {user: "username", password: "password"}}
             if reader not in spec["deploy"]["generated_secrets"]:
                 spec["deploy"]["generated_secrets"].append(reader)
-            out[var] = value
-    for var, value in out.items():
-        spec["deploy"]["pod_env"][var] = value
-        spec["notes"].append("component %s: %s carries the admin credentials of Secret %s (set in the pod, not the "
-                             "image)" % (spec["name"], var, " and ".join(sorted(
-                                 e["name"] for e in spec["deploy"]["generated_secrets"] if not e["owned"]))))
+            guarded.append(entry["name"])
+        if guarded:
+            out[var] = spec["deploy"]["pod_env"][var] = value
+            spec["notes"].append("component %s: %s carries the admin credentials of Secret %s (set in the pod, not "
+                                 "the image)" % (spec["name"], var, " and ".join(guarded)))
     return out
