@@ -14,7 +14,7 @@ options:
     description:
       - Where the app runs, from inventory variables. Keys - C(namespace), C(replicas), C(service_type),
         C(node_port), C(resources), C(env), C(ingress) (host with C({name}) for the app name, path, class,
-        tls_secret), C(pdb), C(hpa) (min, max, cpu), C(anti_affinity), C(network_policy), C(progress_deadline),
+        tls_secret), C(pdb), C(hpa) (min, max, cpu, scale_down_after), C(anti_affinity), C(network_policy), C(progress_deadline),
         C(part_of), C(storage_class), C(volume_claims_on_delete) (C(Retain) or C(Delete)),
         C(image_pull_secrets) (names), C(node_selector), C(tolerations), C(topology_spread) (a topology
         key, or max_skew, topology_key, when_unsatisfiable), C(pod_annotations), C(service_annotations),

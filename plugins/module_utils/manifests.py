@@ -409,12 +409,16 @@ def _pdb(t):
 
 def _hpa(t):
     hpa, replicas = t.env["hpa"], t.replicas or 1
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": t.meta(),
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": t.name},
-                     "minReplicas": int(hpa.get("min", replicas)),
-                     "maxReplicas": int(hpa.get("max", max(2, replicas * 3))),
-                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                         "type": "Utilization", "averageUtilization": int(hpa.get("cpu", 80))}}}]}}
+    out = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": t.meta(),
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": t.name},
+                    "minReplicas": int(hpa.get("min", replicas)),
+                    "maxReplicas": int(hpa.get("max", max(2, replicas * 3))),
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
+                        "type": "Utilization", "averageUtilization": int(hpa.get("cpu", 80))}}}]}}
+    if hpa.get("scale_down_after") is not None:
+        # Kubernetes' own default is 300 s of lower load before it removes pods.
+        out["spec"]["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": int(hpa["scale_down_after"])}}
+    return out
 
 
 def _annotated(meta, annotations):

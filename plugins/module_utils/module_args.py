@@ -74,6 +74,8 @@ K8S_RELEASE = dict(
         specs=dict(type="list", elements="dict"),
         images=dict(type="dict", default={}),
         public_host=dict(type="str"),
+        ingress_ca=dict(type="dict", options=dict(cert=dict(type="path", required=True),
+                                                  key=dict(type="path", required=True, no_log=False))),
         revision=dict(type="int"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=180),

@@ -133,6 +133,24 @@ options:
   public_host:
     description: The host in the C(url) of each release result, for NodePort Services.
     type: str
+  ingress_ca:
+    description:
+      - A local CA that issues the TLS Secrets the Ingresses name, for a cluster with no cert-manager (the embedded
+        one makes its CA at set-up; C(make cluster) prints where). A Secret that is missing, does not name an
+        Ingress host, is not signed by this CA or has less than 30 days left is (re)issued for the hosts and their
+        wildcard (C(*.apps.example.internal) for C(web.apps.example.internal)), so apps sharing one Secret name
+        share one certificate; a Secret someone else made (cert-manager, by hand) is left alone.
+      - The Secrets belong to no release and are not removed with one. Their key never reaches the task's output.
+    type: dict
+    suboptions:
+      cert:
+        description: The CA certificate (PEM).
+        type: path
+        required: true
+      key:
+        description: The CA's private key (PEM, unencrypted), read on the controller.
+        type: path
+        required: true
   revision:
     description: Roll back to this recorded revision; C(0) means the revision before the current one.
     type: int
@@ -239,6 +257,13 @@ service:
   returned: when there is one release with a Service
   type: dict
   sample: {"name": "nodejs-hello", "type": "NodePort", "port": 8080, "node_port": 30080}
+tls_issued:
+  description: The TLS Secrets O(ingress_ca) issued (or would issue in check mode), with why (C(missing),
+    C(does not name HOST), C(expires DATE)).
+  returned: when O(ingress_ca) issued one
+  type: list
+  elements: dict
+  sample: [{"secret": "apps-tls", "why": "missing"}]
 diff:
   description: Before and after of each changed object, Secret values hidden.
   returned: in diff mode

@@ -113,11 +113,17 @@ def test_production_extras(tmp_path):
     assert "replicas" not in objs["Deployment"]["spec"]
     assert objs["Deployment"]["metadata"]["annotations"]["qi-convergence.io/initial-replicas"] == "3"
     assert objs["HorizontalPodAutoscaler"]["spec"]["minReplicas"] == 3
+    assert "behavior" not in objs["HorizontalPodAutoscaler"]["spec"]
     assert objs["PodDisruptionBudget"]["spec"]["maxUnavailable"] == 1
     assert objs["Ingress"]["spec"]["tls"] == [{"hosts": ["web.example"], "secretName": "web-tls"}]
     assert objs["Ingress"]["spec"]["ingressClassName"] == "nginx"
     assert objs["NetworkPolicy"]["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
     assert "podAntiAffinity" in pod(objs)["affinity"]
+
+
+def test_hpa_scale_down_window(tmp_path):
+    objs = objects(tmp_path, {"hpa": {"min": 1, "max": 4, "scale_down_after": 30}})
+    assert objs["HorizontalPodAutoscaler"]["spec"]["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 30}}
 
 
 def test_namespace_everywhere(tmp_path):

@@ -10,6 +10,7 @@ from ...module_utils.errors import QiError
 from ..kube.client import kube_client
 from ...module_utils.manifests import render
 from .generated import generated_values
+from .ingress_tls import ensure_tls_secrets
 from .namespace import ensure_namespace
 from .releases import Histories, remove_releases, run_releases
 
@@ -75,9 +76,16 @@ def deploy(p, check_mode=False, want_diff=False, progress=None):
     if p["state"] == "absent":
         return _removed(histories, items, check_mode)
     ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], check_mode)
+    issued = [] if ns_created and check_mode else ensure_tls_secrets(kube, p["namespace"], items, p["ingress_ca"],
+                                                                     check_mode)
+    for secret, why in issued if progress else []:
+        progress("TLS Secret %s issued by the local CA (%s)" % (secret, why))
     results, errors, releases = run_releases(kube, p, items, histories, check_mode, want_diff, progress,
                                              namespace_missing=ns_created and check_mode)
-    out = dict(changed=ns_created or any(r["changed"] for r in results), releases=results, **_single(results))
+    out = dict(changed=bool(ns_created or issued) or any(r["changed"] for r in results), releases=results,
+               **_single(results))
+    if issued:
+        out["tls_issued"] = [dict(secret=s, why=w) for s, w in issued]
     if kube.retried:
         out["api_retries"] = kube.retried
     if want_diff:

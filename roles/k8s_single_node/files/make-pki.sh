@@ -5,15 +5,23 @@
 set -euo pipefail
 P=$1 K=$2 KUBECTL=$3 NODE=$4 IP=$5 SVC_IP=$6 PORT=$7
 mkdir -p "$P" "$K"; cd "$P"; umask 077
-[[ -s ca.key ]] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout ca.key -out ca.crt -subj /CN=qi-convergence-ca 2>/dev/null
+ca() { # NAME SUBJECT: a self-signed CA
+  [[ -s $1.key ]] || openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$1.key" -out "$1.crt" -subj "$2" 2>/dev/null
+}
+ca ca /CN=qi-convergence-ca
+# The aggregation layer's own CA (metrics-server trusts requests the API server proxies only under it), and the
+# CA that issues Ingress certificates: never the cluster CA, whose key signs every identity of the cluster.
+ca front-proxy-ca /CN=qi-convergence-front-proxy-ca
+ca ingress-ca "/CN=qi-convergence ingress CA"
 [[ -s sa.key ]] || { openssl genrsa -out sa.key 2048 2>/dev/null && openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null; }
-crt() { # NAME SUBJECT [SAN]
+crt() { # NAME SUBJECT [SAN]   (env SIGNER: the CA, ca by default)
   [[ -s $1.crt ]] && return 0
+  local signer=${SIGNER:-ca}
   openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
   local ext; ext=$(mktemp)
   printf 'keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' "${3:+serverAuth,}clientAuth" >"$ext"
   [[ -n ${3:-} ]] && printf 'subjectAltName=%s\n' "$3" >>"$ext"
-  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -out "$1.crt" -extfile "$ext" 2>/dev/null
+  openssl x509 -req -in "$1.csr" -CA "$signer.crt" -CAkey "$signer.key" -CAcreateserial -days 3650 -out "$1.crt" -extfile "$ext" 2>/dev/null
   rm -f "$ext" "$1.csr"
 }
 crt apiserver /CN=kube-apiserver "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:$SVC_IP,IP:$IP"
@@ -33,4 +41,6 @@ for n in admin controller-manager scheduler kube-proxy kubelet; do
   k use-context qi-local
   mv "$f.tmp" "$f"
 done
+# Last: its presence tells the role this script ran to the end with every file of this version.
+SIGNER=front-proxy-ca crt front-proxy-client /CN=front-proxy-client
 echo "PKI ready in $P"
