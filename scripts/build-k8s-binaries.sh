@@ -123,11 +123,26 @@ build_traefik() {
   echo "$TRAEFIK_ACME_DNS" >"$OUT/traefik.acme-dns"
 }
 
+# The network policy controller, as k3s embeds it. v2.1.0 is the one version the module proxy serves; its
+# golang.org/x dependencies are raised to current releases (reported vulnerabilities of v2.1.0 are theirs).
+KUBE_ROUTER_V=${QI_KUBE_ROUTER_VERSION:-v2.1.0}
+KUBE_ROUTER_X="golang.org/x/net@v0.62.0 golang.org/x/crypto@v0.59.0 golang.org/x/oauth2@v0.38.0 golang.org/x/sys@v0.50.0 golang.org/x/text@v0.44.0"
+with_current_x() {
+  # shellcheck disable=SC2086
+  go get $KUBE_ROUTER_X >>"$LOG" 2>&1 || { echo "ERROR: raising kube-router's golang.org/x modules failed; last lines of $LOG:" >&2; tail -n 20 "$LOG" >&2; exit 1; }
+}
+build_kube_router() {
+  stage "building kube-router $KUBE_ROUTER_V (NetworkPolicy enforcement)"
+  PREPARE=with_current_x build_program github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_V" cmd/kube-router \
+    kube-router "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V"
+}
+
 # addon_current BINARY WANTED: the binary is built, from the version (or plugin set) wanted.
 addon_current() { [[ -x $OUT/$1 && $(cat "$OUT/$1.${3:-version}" 2>/dev/null) == "$2" ]]; }
 all_addons_current() {
   addon_current coredns "$COREDNS_PLUGINS" plugins && addon_current local-path-provisioner "$LOCAL_PATH_V" \
-    && addon_current metrics-server "$METRICS_SERVER_V" && traefik_current
+    && addon_current metrics-server "$METRICS_SERVER_V" && traefik_current \
+    && addon_current kube-router "$KUBE_ROUTER_V"
 }
 traefik_current() { addon_current traefik "$TRAEFIK_V" && addon_current traefik "$TRAEFIK_ACME_DNS" acme-dns; }
 
@@ -137,6 +152,7 @@ build_missing_addons() {
   addon_current local-path-provisioner "$LOCAL_PATH_V" || build_local_path
   addon_current metrics-server "$METRICS_SERVER_V" || build_metrics_server
   traefik_current || build_traefik
+  addon_current kube-router "$KUBE_ROUTER_V" || build_kube_router
 }
 
 SRC=$STATE/k8s/$K/src
@@ -207,7 +223,7 @@ with_progress go build -v -trimpath -ldflags "-s -w" -o "$OUT/etcd" .
 cd /; rm -rf "$SRC/_output"
 build_missing_addons
 
-for b in $BINS etcd coredns local-path-provisioner metrics-server traefik; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
+for b in $BINS etcd coredns local-path-provisioner metrics-server traefik kube-router; do [[ -x $OUT/$b ]] || { echo "ERROR: $OUT/$b missing after build" >&2; exit 1; }; done
 "$OUT/kube-apiserver" --version
 "$OUT/etcd" --version | head -1
 stage "done: binaries in $OUT"

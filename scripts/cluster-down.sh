@@ -9,6 +9,7 @@ SOCK=/run/qi-convergence/containerd/containerd.sock
 [[ -d $RUN ]] || { say "no cluster state in $C"; exit 0; }
 stop() { if [[ -x $C/qi-supervise.sh ]]; then "$C/qi-supervise.sh" stop "$1" "$RUN" >/dev/null || true; fi; }
 
+stop kube-router
 stop kubelet
 if [[ -S $SOCK ]] && command -v ctr >/dev/null; then
   ctr_() { timeout 30 ctr --address "$SOCK" -n k8s.io "$@"; }

@@ -2,7 +2,7 @@
 # Debian packages the project drives. Installs only what is missing.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
-PKGS="docker.io containerd runc containernetworking-plugins docker-registry iptables conntrack
+PKGS="docker.io containerd runc containernetworking-plugins docker-registry iptables ipset conntrack
       debootstrap openssl iproute2 curl vagrant shellcheck"
 missing=() found=()
 for p in $PKGS; do

@@ -123,3 +123,46 @@ def test_the_autoscaler_reads_cpu_scales_up_under_load_and_back_down(production)
         load.stop.set()
         load.join()
     wait_for("scaled back down", lambda: replicas() == 1, 240)
+
+
+CLIENT_NS = "qi-prod-addons-client"
+PROBE = ("import sys, urllib.request as u\n"
+         "try:\n    print(u.urlopen(sys.argv[1], timeout=3).status)\n"
+         "except Exception as e:\n    print('refused: %s' % e)\n")
+
+
+def reach(url):
+    """What a pod of another namespace gets from url: the status, or 'refused: why'."""
+    return kubectl("-n", CLIENT_NS, "exec", "client", "--", "python3", "-c", PROBE, url, timeout=60).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def client_pod():
+    kubectl("delete", "namespace", CLIENT_NS, "--ignore-not-found", "--wait=true", timeout=300)
+    kubectl("create", "namespace", CLIENT_NS)
+    kubectl("-n", CLIENT_NS, "run", "client", "--image=localhost/qi-convergence/debian:12", "--image-pull-policy=Never",
+            "--restart=Never", "--", "sleep", "900")
+    kubectl("-n", CLIENT_NS, "wait", "--for=condition=Ready", "pod/client", "--timeout=120s", timeout=150)
+    yield
+    kubectl("delete", "namespace", CLIENT_NS, "--wait=false")
+
+
+def test_the_network_policy_admits_the_apps_port_and_blocks_the_rest(production, client_pod):
+    # Last in this file: it redeploys without the policy at the end.
+    pod = kube_json("-n", NS, "get", "pods", "-l", "app.kubernetes.io/name=nodejs-hello")["items"][0]
+    name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
+    # A second listener in the app's pod, on a port the policy does not admit; it answers inside the pod.
+    kubectl("-n", NS, "exec", name, "--", "sh", "-c", "nohup node -e \"require('http').createServer(function (q, s) "
+            "{ s.end('other'); }).listen(9999)\" >/dev/null 2>&1 &")
+    inside = "require('http').get('http://127.0.0.1:9999/', function (r) { process.exit(r.statusCode === 200 ? 0 : 1); })"
+    wait_for("the second listener answers inside the pod",
+             lambda: kubectl("-n", NS, "exec", name, "--", "node", "-e", inside, check=False).returncode == 0, 30)
+    assert reach("http://%s:8080/" % ip) == "200"
+    assert reach("http://%s:9999/" % ip).startswith("refused: ")
+    # Without the policy the same port answers: the policy, enforced, is what refused it.
+    site("-e", "app_deploy_network_policy=false")
+    assert kubectl("-n", NS, "get", "networkpolicy", "nodejs-hello", check=False).returncode != 0
+    end = time.time() + 30
+    while reach("http://%s:9999/" % ip) != "200":
+        assert time.time() < end, "port 9999 stayed refused after the NetworkPolicy was removed"
+        time.sleep(2)

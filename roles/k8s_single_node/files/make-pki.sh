@@ -31,7 +31,8 @@ crt controller-manager /CN=system:kube-controller-manager
 crt scheduler /CN=system:kube-scheduler
 crt kube-proxy /CN=system:kube-proxy
 crt kubelet "/O=system:nodes/CN=system:node:$NODE"
-for n in admin controller-manager scheduler kube-proxy kubelet; do
+crt kube-router /CN=system:kube-router
+for n in admin controller-manager scheduler kube-proxy kubelet kube-router; do
   f=$K/$n.kubeconfig
   [[ -s $f ]] && continue
   k() { "$KUBECTL" --kubeconfig="$f.tmp" config "$@" >/dev/null; }
@@ -41,6 +42,8 @@ for n in admin controller-manager scheduler kube-proxy kubelet; do
   k use-context qi-local
   mv "$f.tmp" "$f"
 done
-# Last: its presence tells the role this script ran to the end with every file of this version.
 SIGNER=front-proxy-ca crt front-proxy-client /CN=front-proxy-client
+# Last: its presence tells the role this script ran to the end with every file of this version (bump the name
+# when a file is added, so that an existing cluster gets it).
+touch .complete-2
 echo "PKI ready in $P"
