@@ -55,21 +55,26 @@ def ensure_tls_secrets(kube, namespace, items, ca, check_mode):
     if local_ca.CRYPTOGRAPHY_IMPORT_ERROR:
         raise QiError("ingress_ca needs the Python library cryptography on the controller: %s"
                       % local_ca.CRYPTOGRAPHY_IMPORT_ERROR.strip().splitlines()[-1])
-    ca_cert, ca_key = _read(ca["cert"], "certificate"), _read(ca["key"], "key")
+    ca_pem = (_read(ca["cert"], "certificate"), _read(ca["key"], "key"))
     issued = []
     for name, hosts in sorted(wanted.items()):
-        live = kube.get(_secret(name, namespace, b"", b"")) or {}
-        labels = (live.get("metadata") or {}).get("labels") or {}
-        if live and labels.get(ISSUER_LABEL) != ISSUER:
-            continue  # made by cert-manager or by hand: theirs
-        data = live.get("data") or {}
-        current = base64.b64decode(data["tls.crt"]) if data.get("tls.crt") else None
-        why = local_ca.needs_issue(current, ca_cert, hosts)
-        if why is None:
-            continue
-        kept = local_ca.cert_names(current) if current and why.startswith("does not name") else []
-        if not check_mode:
-            cert, key = local_ca.issue(ca_cert, ca_key, local_ca.names_for(set(hosts) | set(kept)))
-            kube.apply(_secret(name, namespace, cert, key))
-        issued.append((name, why))
+        why = _issue_one(kube, namespace, name, hosts, ca_pem, check_mode)
+        if why:
+            issued.append((name, why))
     return issued
+
+
+def _issue_one(kube, namespace, name, hosts, ca_pem, check_mode):
+    """Why Secret `name` was (or would be) issued, or None when it serves the hosts or is not ours to write."""
+    live = kube.get(_secret(name, namespace, b"", b"")) or {}
+    labels = (live.get("metadata") or {}).get("labels") or {}
+    if live and labels.get(ISSUER_LABEL) != ISSUER:
+        return None  # made by cert-manager or by hand: theirs
+    data = live.get("data") or {}
+    current = base64.b64decode(data["tls.crt"]) if data.get("tls.crt") else None
+    why = local_ca.needs_issue(current, ca_pem[0], hosts)
+    if why and not check_mode:
+        kept = local_ca.cert_names(current) if current and why.startswith("does not name") else []
+        cert, key = local_ca.issue(ca_pem[0], ca_pem[1], local_ca.names_for(set(hosts) | set(kept)))
+        kube.apply(_secret(name, namespace, cert, key))
+    return why

@@ -76,21 +76,33 @@ def deploy(p, check_mode=False, want_diff=False, progress=None):
     if p["state"] == "absent":
         return _removed(histories, items, check_mode)
     ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], check_mode)
-    issued = [] if ns_created and check_mode else ensure_tls_secrets(kube, p["namespace"], items, p["ingress_ca"],
-                                                                     check_mode)
-    for secret, why in issued if progress else []:
-        progress("TLS Secret %s issued by the local CA (%s)" % (secret, why))
+    issued = _tls_secrets(kube, p, items, check_mode and ns_created, check_mode, progress)
     results, errors, releases = run_releases(kube, p, items, histories, check_mode, want_diff, progress,
                                              namespace_missing=ns_created and check_mode)
-    out = dict(changed=bool(ns_created or issued) or any(r["changed"] for r in results), releases=results,
-               **_single(results))
+    out = _result(kube, bool(ns_created or issued), results, releases if want_diff else None)
     if issued:
         out["tls_issued"] = [dict(secret=s, why=w) for s, w in issued]
+    return out, ("\n\n".join(errors) if errors else None)
+
+
+def _result(kube, changed_before, results, diffed_releases):
+    out = dict(changed=changed_before or any(r["changed"] for r in results), releases=results, **_single(results))
     if kube.retried:
         out["api_retries"] = kube.retried
-    if want_diff:
-        out["diff"] = [d for r in releases for d in r.diff]
-    return out, ("\n\n".join(errors) if errors else None)
+    if diffed_releases is not None:
+        out["diff"] = [d for r in diffed_releases for d in r.diff]
+    return out
+
+
+def _tls_secrets(kube, p, items, namespace_missing, check_mode, progress):
+    """The Ingresses' TLS Secrets the local CA issued (or would issue), said as progress."""
+    if namespace_missing:
+        return []
+    issued = ensure_tls_secrets(kube, p["namespace"], items, p["ingress_ca"], check_mode)
+    for secret, why in issued:
+        if progress:
+            progress("TLS Secret %s issued by the local CA (%s)" % (secret, why))
+    return issued
 
 
 def _single(results):
