@@ -149,7 +149,9 @@ def client_pod():
 
 def test_the_network_policy_admits_the_apps_port_and_blocks_the_rest(production, client_pod):
     # Last in this file: it redeploys without the policy at the end.
-    pod = kube_json("-n", NS, "get", "pods", "-l", "app.kubernetes.io/name=nodejs-hello")["items"][0]
+    # Not a pod the autoscaler is still removing (listed during its grace period).
+    pod = [p for p in kube_json("-n", NS, "get", "pods", "-l", "app.kubernetes.io/name=nodejs-hello")["items"]
+           if not p["metadata"].get("deletionTimestamp")][0]
     name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
     # A second listener in the app's pod, on a port the policy does not admit; it answers inside the pod.
     kubectl("-n", NS, "exec", name, "--", "sh", "-c", "nohup node -e \"require('http').createServer(function (q, s) "

@@ -257,3 +257,12 @@ def test_a_no_change_run_still_checks_every_deployment_is_available(monkeypatch)
                                                         "revision": None}], Histories(kube, NS))
     assert results[0]["failed"] and not results[0]["changed"] and kube.calls == []
     assert "web: nothing changed, but it is not healthy" in errors[0] and "0 of 2 updated replicas available" in errors[0]
+
+
+def test_the_smoke_test_asks_a_ready_pod_that_is_not_on_its_way_out():
+    from ansible_collections.qi.convergence.plugins.plugin_utils.release.smoke_test import _askable
+    ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    assert _askable({"metadata": {"name": "a"}, "status": ready})
+    assert not _askable({"metadata": {"name": "b", "deletionTimestamp": "2026-12-01T16:30:00Z"}, "status": ready})
+    assert not _askable({"metadata": {"name": "c"}, "status": {"phase": "Running", "conditions": [
+        {"type": "Ready", "status": "False"}]}})

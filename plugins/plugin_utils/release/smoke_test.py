@@ -33,6 +33,14 @@ def _excerpt(body):
     return repr(body[:300] + ("..." if len(body) > 300 else ""))
 
 
+def _askable(pod):
+    """A pod that serves: running, ready, and not on its way out (a pod the autoscaler is removing can still be
+    listed during its grace period, its server already stopped)."""
+    status = pod.get("status") or {}
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+    return status.get("phase") == "Running" and ready and not pod["metadata"].get("deletionTimestamp")
+
+
 def smoke_failure(kube, deployment, progress=None):
     """Run the check of one applied Deployment or StatefulSet (None when it has none or it passes); else the
     failure message."""
@@ -41,7 +49,7 @@ def smoke_failure(kube, deployment, progress=None):
         return None
     smoke = json.loads(conf)
     live = kube.get(deployment)
-    pods = [p for p in current_pods(kube, live) if p.get("status", {}).get("phase") == "Running"] if live else []
+    pods = [p for p in current_pods(kube, live) if _askable(p)] if live else []
     if not pods:
         return "smoke test GET %s: no running pod of the new revision to ask" % smoke["path"]
     pod = pods[0]["metadata"]["name"]
