@@ -76,9 +76,10 @@ def deploy(p, check_mode=False, want_diff=False, progress=None):
     if p["state"] == "absent":
         return _removed(histories, items, check_mode)
     ns_created = p["create_namespace"] and ensure_namespace(kube, p["namespace"], check_mode)
-    issued = _tls_secrets(kube, p, items, check_mode and ns_created, check_mode, progress)
+    ns_missing = bool(ns_created and check_mode)
+    issued = [] if ns_missing else _tls_secrets(kube, p, items, check_mode, progress)
     results, errors, releases = run_releases(kube, p, items, histories, check_mode, want_diff, progress,
-                                             namespace_missing=ns_created and check_mode)
+                                             namespace_missing=ns_missing)
     out = _result(kube, bool(ns_created or issued), results, releases if want_diff else None)
     if issued:
         out["tls_issued"] = [dict(secret=s, why=w) for s, w in issued]
@@ -94,10 +95,8 @@ def _result(kube, changed_before, results, diffed_releases):
     return out
 
 
-def _tls_secrets(kube, p, items, namespace_missing, check_mode, progress):
+def _tls_secrets(kube, p, items, check_mode, progress):
     """The Ingresses' TLS Secrets the local CA issued (or would issue), said as progress."""
-    if namespace_missing:
-        return []
     issued = ensure_tls_secrets(kube, p["namespace"], items, p["ingress_ca"], check_mode)
     for secret, why in issued:
         if progress:
