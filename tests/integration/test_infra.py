@@ -155,6 +155,11 @@ def test_k8s_single_node_check_mode_on_a_centos_fact_set(tmp_path, method, extra
     state = tmp_path / "state"
     bins = os.path.join(STATE, "k8s", "v1.35.4", "bin")
     fixtures = os.path.join(ROOT, "tests", "integration", "fixtures")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        silent_port = s.getsockname()[1]
+    # A health port nothing answers on: a cluster running on this machine must not make a check-mode wait pass.
+    extra = extra + ["-e", "k8s_single_node_network_policy_health_port=%d" % silent_port]
     res = run([os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "--check", "--diff", "-i", "localhost,",
                "-c", "local", os.path.join(fixtures, "redhat-check-mode.yml"),
                "-e", "@" + os.path.join(fixtures, "centos-stream-9-facts.yml"),
