@@ -61,7 +61,8 @@ integration: setup
 	$(PYTEST) -q tests/integration -m "not cluster"
 
 e2e: cluster
-	$(PYTEST) -q tests/integration -m cluster
+	$(PYTEST) -q tests/integration -m "cluster and not dev_host"
+	$(PYTEST) -q tests/integration -m dev_host
 
 molecule: setup
 	@scripts/molecule.sh

@@ -22,5 +22,7 @@ stage "molecule"; scripts/molecule.sh >"$QI_LOG_DIR/molecule.log" 2>&1 \
   || { grep -vE '^\s*$' "$QI_LOG_DIR/molecule.log" | tail -n 60; exit 1; }; grep -E 'passed|actions=' "$QI_LOG_DIR/molecule.log"; done_stage molecule
 stage "cluster"; scripts/cluster-up.sh >"$QI_LOG_DIR/cluster-up.log" 2>&1 \
   || { tail -n 40 "$QI_LOG_DIR/cluster-up.log"; exit 1; }; tail -n 1 "$QI_LOG_DIR/cluster-up.log"; done_stage cluster
-stage "end-to-end on the embedded cluster"; "${PYTEST[@]}" -q tests/integration -m cluster; done_stage e2e
+stage "end-to-end on the embedded cluster"; "${PYTEST[@]}" -q tests/integration -m "cluster and not dev_host"; done_stage e2e
+stage "the dev inventory over SSH (the embedded cluster stopped meanwhile)"
+"${PYTEST[@]}" -q tests/integration -m dev_host; done_stage dev-host
 printf '\n== stage times\n'; printf '%s\n' "${TIMES[@]}"

@@ -20,6 +20,7 @@ EXAMPLES = os.path.join(ROOT, "examples")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "cluster: needs the embedded Kubernetes cluster (make cluster)")
+    config.addinivalue_line("markers", "dev_host: stops the embedded cluster to run one on a host reached over SSH")
 
 
 def run(cmd, check=True, timeout=900, env=None, **kw):
@@ -60,7 +61,7 @@ class PlaybookRun:
         for play in self.data["plays"]:
             for task in play["tasks"]:
                 for res in task["hosts"].values():
-                    if res.get("failed"):
+                    if res.get("failed") or res.get("unreachable"):
                         # A no_log task's result is censored: its name at least says which step failed.
                         return "task %r: %s" % (task["task"]["name"], res.get("msg") or sorted(res))
         return ""
@@ -81,17 +82,17 @@ def kubectl_bin():
     return os.path.join(STATE, "k8s", bins[-1], "bin", "kubectl")
 
 
-def http_get(port, path="/", tries=40, pause=0.25, timeout=2):
-    """(status, body) of GET 127.0.0.1:port/path, retrying while nothing answers yet (a port just opened)."""
+def http_get(port, path="/", tries=40, pause=0.25, timeout=2, host="127.0.0.1"):
+    """(status, body) of GET host:port/path, retrying while nothing answers yet (a port just opened)."""
     for attempt in range(tries):
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            c = http.client.HTTPConnection(host, port, timeout=timeout)
             c.request("GET", path)
             r = c.getresponse()
             return r.status, r.read().decode()
         except OSError:
             time.sleep(pause)
-    raise AssertionError("nothing answered on 127.0.0.1:%d" % port)
+    raise AssertionError("nothing answered on %s:%d" % (host, port))
 
 
 def site_in(namespace, app, *extra, check=True, env=None):
