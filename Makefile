@@ -75,7 +75,7 @@ test: setup
 
 BENCH_OUT ?= build/bench
 bench: cluster
-	.venv/bin/python benchmarks/build.py
+	.venv/bin/python benchmarks/build.py --repeat 3 --out $(BENCH_OUT)
 	.venv/bin/python benchmarks/deploy.py 1 10 30 --repeat 3 --out $(BENCH_OUT)
 	.venv/bin/python benchmarks/system_nochange.py --repeat 5
 
