@@ -30,7 +30,7 @@ import uuid
 
 import docker
 
-from common import ENV, ROOT, STATE, VENV_BIN, machine_check, median_cell, table, timed
+from common import ENV, ROOT, STATE, VENV_BIN, machine_check, median_cell, write_results, table, timed
 
 APP = os.path.join(ROOT, "examples", "nodejs-hello")
 BASE = "qi-convergence/debian:12"
@@ -211,16 +211,6 @@ def _row(way, samples, base, ratios):
             "%.2f" % (cold_mid / base_cold) if show else "-", "%.2f" % (size / base[0][3]) if show else "-"]
 
 
-def _write(out_dir, lines, header, rows, settings):
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "build.jsonl"), "w") as f:
-        f.writelines(json.dumps(line) + "\n" for line in lines)
-    with open(os.path.join(out_dir, "build.md"), "w") as f:
-        f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
-        f.writelines("| " + " | ".join(str(c) for c in r) + " |\n" for r in rows)
-        f.write("\n" + settings + "\n")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="samples per cell (at least 3)")
@@ -255,7 +245,7 @@ def main():
               "size / expert"]
     rows = [_row(w, samples[w], samples["expert"], ratios) for w in ways]
     if args.out:
-        _write(args.out, lines, header, rows, settings)
+        write_results(args.out, "build", lines, header, rows, settings)
     table("build examples/nodejs-hello and push it, wall seconds, median (min-max) of %d" % args.repeat, header, rows)
     print("\ntargets: cold at most 0.3x the expert Dockerfile; image size at most 0.15x it")
 

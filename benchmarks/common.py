@@ -1,4 +1,5 @@
 """Shared helpers for the benchmarks: paths, environment, timing, a table printer."""
+import json
 import os
 import subprocess
 import time
@@ -56,3 +57,14 @@ def machine_check(allow_noisy):
               "(wait, or pass --noisy to report anyway)" % (load[0], cores))
         return False
     return True
+
+
+def write_results(out_dir, name, lines, header, rows, settings):
+    """NAME.jsonl (one line per sample) and NAME.md (the table and its settings) in out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, name + ".jsonl"), "w") as f:
+        f.writelines(json.dumps(line) + "\n" for line in lines)
+    with open(os.path.join(out_dir, name + ".md"), "w") as f:
+        f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
+        f.writelines("| " + " | ".join(str(c) for c in r) + " |\n" for r in rows)
+        f.write("\n" + settings + "\n")

@@ -27,7 +27,7 @@ import tempfile
 
 import yaml
 
-from common import ENV, KUBECONFIG, ROOT, VENV_BIN, kubectl_bin, machine_check, median_cell, run, table, timed
+from common import ENV, KUBECONFIG, ROOT, VENV_BIN, kubectl_bin, machine_check, median_cell, run, table, timed, write_results
 
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 from ansible_collections.qi.convergence.plugins.module_utils.manifests import render  # noqa: E402
@@ -191,16 +191,6 @@ def _cells(samples, base, bare, ratios):
             "%.2f" % (rerun_mid / base_rerun) if show else "-", "%+.2f" % (rerun_mid - bare)]
 
 
-def _write(out_dir, lines, header, rows, settings):
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "deploy.jsonl"), "w") as f:
-        f.writelines(json.dumps(line) + "\n" for line in lines)
-    with open(os.path.join(out_dir, "deploy.md"), "w") as f:
-        f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
-        f.writelines("| " + " | ".join(str(c) for c in r) + " |\n" for r in rows)
-        f.write("\n" + settings + "\n")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("counts", nargs="*", default=["1,10,30"])
@@ -249,7 +239,7 @@ def main():
     header = ["N", "objects", "way", "cold s", "no-change s", "apply-only cold s", "cold / kubectl",
               "no-change / kubectl", "no-change - floor"]
     if args.out:
-        _write(args.out, lines, header, rows, settings)
+        write_results(args.out, "deploy", lines, header, rows, settings)
     if not args.json:
         table("deploy N apps to ready, wall seconds, median (min-max) of %d; floor: a bare one-task "
               "ansible-playbook takes %.2f s" % (args.repeat, bare), header, rows)
