@@ -100,3 +100,22 @@ def test_an_excluded_folder_is_neither_fingerprinted_nor_copied_into_the_image(t
     assert fingerprint([root], {}) != fingerprint([root], {}, {root: ["provisioning"]})
     names = tarfile.open(fileobj=io.BytesIO(source_tar(root, "/home/vagrant/sync", ["provisioning"]))).getnames()
     assert "home/vagrant/sync/gpii.js" in names and not [n for n in names if "provisioning" in n]
+
+
+def test_a_removed_include_names_every_file_that_uses_it(tmp_path):
+    """A 2016-era role (GPII's preferences-server, flow-manager) says `- include: deploy.yml` with tags; ansible-core
+    2.16 removed it and its own error names no file."""
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_log import hints as _hints
+    tasks = tmp_path / "roles" / "legacy-server" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text("---\n# include: not this comment's\n\n- include: deploy.yml\n  tags:\n    - deploy\n")
+    (tasks / "deploy.yml").write_text("---\n- name: Deploy\n  ansible.builtin.include_tasks: other.yml\n")
+    play = tmp_path / "provisioning"
+    play.mkdir()
+    (play / "site.yml").write_text("---\n- include: server.yml\n")
+    log = tmp_path / "build.log"
+    log.write_text("[ERROR]: The 'ansible.builtin.include' action plugin has been removed. Use include_tasks or "
+                   "import_tasks instead.\n")
+    hint, = _hints(str(log), [str(play), str(tmp_path / "roles")])
+    assert "ansible-core 2.16 removed: %s:2, %s:4." % (play / "site.yml", tasks / "main.yml") in hint
+    assert "`import_tasks:`" in hint and "`import_playbook:`" in hint and "deploy.yml:" not in hint

@@ -6,10 +6,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import re
 
 # A package.json dependency written owner/repo#ref: npm fetches its tarball from GitHub.
 _GITHUB_TARBALL = re.compile(r"request to (https://codeload\.github\.com/[^\s\"']+) failed")
+# The task (or play) keyword ansible-core 2.16 removed; 2016-era roles use it everywhere.
+_REMOVED_INCLUDE = "'ansible.builtin.include' action plugin has been removed"
+_INCLUDE_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?include[ \t]*:", re.M)
 _GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+?\.git(?=[\s\"'/#:]|$)|github:[\w./-]+)")
 
 
@@ -27,10 +31,31 @@ def failure_lines(log_path):
     return out or lines[-15:]
 
 
-def hints(log_path):
-    """Plain words for failures whose own output buries the cause."""
+def _include_uses(search_dirs, most=8):
+    """'file:line' of each task or play `include:` under the folders, the first `most` of them."""
+    found = []
+    for top in search_dirs:
+        for root, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(f for f in files if f.endswith((".yml", ".yaml"))):
+                path = os.path.join(root, name)
+                with open(path, "r", errors="replace") as f:
+                    text = f.read()
+                found += ["%s:%d" % (path, text.count("\n", 0, m.start()) + 1) for m in _INCLUDE_LINE.finditer(text)]
+    return found[:most] + (["..."] if len(found) > most else [])
+
+
+def hints(log_path, search_dirs=()):
+    """Plain words for failures whose own output buries the cause; search_dirs: the playbook's folder and the
+    roles it may run, to name the files behind a cause."""
     with open(log_path, "r", errors="replace") as f:
         text = f.read()
+    if _REMOVED_INCLUDE in text:
+        uses = _include_uses(search_dirs)
+        return ["the provisioning uses `include:`, which ansible-core 2.16 removed%s. Replace a task `include:` by "
+                "`import_tasks:` (static: its tags still reach the included tasks, as the old include did) or "
+                "`include_tasks:` where it loops, and a play-level `include:` by `import_playbook:`."
+                % ((": " + ", ".join(uses)) if uses else "")]
     deps = sorted(set(m.group(1) for m in _GIT_DEP.finditer(text) if "npm" in text) |
                   set(m.group(1) for m in _GITHUB_TARBALL.finditer(text)))
     if deps and ("npm error" in text or "npm ERR!" in text or "error Command failed" in text):
