@@ -56,6 +56,19 @@ def test_camel_case_name_in_kubernetes_and_the_roles_port_variable(deployed):
     assert out.split() == ["nodejs", "nodejs", "nodejs"], out
 
 
+def test_2016_includes_run_from_a_staged_copy_with_their_tags_and_parameters(deployed):
+    """The fixture's role and playbook use `include:` (removed in ansible-core 2.16) as GPII's 2016 roles do."""
+    app, _run = deployed
+    image = kube_json("-n", NS, "get", "deployment", NAME)["spec"]["template"]["spec"]["containers"][0]["image"]
+    out = docker.from_env().containers.run(image, ["sh", "-c", "cd /etc/camel-case-service && cat settings.json; echo; "
+                                                   "cat install.done configure.done release; echo"], remove=True).decode()
+    # settings_file=... reached the included tasks, the looped include ran under --tags install, and the
+    # play-level include's play ran under --tags configure.
+    assert out.split() == ['{"configuredBy":"2016', 'include"}', "installconfigureplaybook-include"], out
+    with open(os.path.join(app, "provisioning", "roles", "camel-case-config", "tasks", "main.yml")) as f:
+        assert f.read().count("- include: ") == 2  # the app's own files are left as they were
+
+
 def test_the_roles_test_endpoint_is_the_smoke_test_and_its_failure_rolls_back(deployed):
     app, run = deployed
     assert "smoke test GET /status on %s-" % NAME in run.stderr  # the progress line of the passing check

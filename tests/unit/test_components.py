@@ -126,6 +126,21 @@ def test_a_deploy_script_system_reads_as_components_in_waves_wired_by_service_na
     assert [s["source"]["exclude"] for s in specs] == [["provisioning"]] * 3
 
 
+def test_a_system_in_a_subfolder_builds_from_the_folder_its_vagrantfile_syncs(tmp_path):
+    """GPII's example VMs live in examples/NAME and sync the repository root ("../..") to the install dir."""
+    from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
+    example = tmp_path / "examples" / "x"
+    _system(example)
+    (tmp_path / "package.json").write_text('{"name": "repo-root"}')
+    (example / "Vagrantfile").write_text('app_directory = "/opt/sys"\nVagrant.configure(2) do |config|\n'
+                                         '  config.vm.synced_folder ".", "/vagrant", disabled: true\n'
+                                         '  config.vm.synced_folder "../..", "#{app_directory}"\nend\n')
+    specs = read_apps(str(example))
+    assert [s["source"]["dir"] for s in specs] == [str(example), str(tmp_path), str(tmp_path)]
+    assert specs[1]["source"]["exclude"] == ["examples/x/provisioning"]
+    assert "image source: ../.., the folder the Vagrantfile syncs to /opt/sys" in specs[2]["notes"]
+
+
 def test_two_components_on_one_port_are_refused_before_anything_is_built(tmp_path):
     from ansible_collections.qi.convergence.plugins.plugin_utils.spec.reader import read_apps
     with pytest.raises(QiError) as e:

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.qi.convergence.plugins.module_utils.errors import QiError
 from ansible_collections.qi.convergence.plugins.plugin_utils.release.smoke_test import judge
 from ansible_collections.qi.convergence.plugins.plugin_utils.spec.legacy_build_files import (
-    forwarded_ports, parse_ansible_command, read_dockerfile, read_vagrantfile, vm_memory_mb)
+    forwarded_ports, parse_ansible_command, read_dockerfile, read_vagrantfile, synced_folders, vm_memory_mb)
 
 from appfolder import read_app, write
 
@@ -179,3 +179,11 @@ def test_forwarded_guest_ports_of_a_vagrantfile():
             '#config.vm.network "forwarded_port", guest: 7000, host: 7000\n'
             'config.vm.network :forwarded_port, guest: 5984, host: 5984\n')
     assert forwarded_ports(text) == [8080, 5984]
+
+
+def test_synced_folders_resolve_ruby_variables_and_skip_disabled_ones():
+    text = ('app_directory = "/home/vagrant/sync"\n# config.vm.synced_folder "no", "/no"\n'
+            'config.vm.synced_folder ".", "/vagrant", disabled: true\n'
+            'config.vm.synced_folder "../..", "#{app_directory}"\n'
+            "config.vm.synced_folder('src', '/srv/src', type: 'rsync')\n")
+    assert synced_folders(text) == [("../..", "/home/vagrant/sync"), ("src", "/srv/src")]

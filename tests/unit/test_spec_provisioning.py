@@ -113,6 +113,14 @@ def test_import_playbook_is_followed(tmp_path):
     assert spec["name"] == "hello" and spec["build"]["hosts"] == ["web"] and spec["build"]["roles"] == ["nodejs"]
 
 
+def test_a_2016_play_level_include_is_followed_like_import_playbook(tmp_path):
+    root = app_with(tmp_path, [{"include": "base.yml app=x"}],
+                    {"base.yml": [{"hosts": "web", "vars_files": ["vars.yml"], "roles": ["nodejs"]}],
+                     "vars.yml": BASE_VARS})
+    spec = read_app(root)
+    assert spec["build"]["hosts"] == ["web"] and spec["build"]["roles"] == ["nodejs"]
+
+
 def test_role_defaults_are_the_lowest_layer(tmp_path):
     root = app_with(tmp_path, [{"hosts": "localhost", "vars_files": ["vars.yml"], "roles": ["myrole"]}], {
         "vars.yml": {"nodejs_app_name": "hello", "nodejs_app_start_script": "s.js"},

@@ -26,6 +26,7 @@ from .config import FINGERPRINT_LABEL, commit_config
 from .container import files_tar, quote, run_in, source_tar
 from .desktop_base import desktop_base
 from .docker_client import docker_client, docker_errors, remove_quietly
+from .legacy_staging import stage
 from .npm_settings import CA_FILE, NPMRC, environment, host_settings, npmrc_text
 from .playbook_run import run_playbook, write_generated_playbook
 from .qi_tests import run_tests
@@ -259,9 +260,14 @@ def _provision(container, name, spec, options, inputs, workdir, result, progress
                                                    options.state_dir, options.role_map, lambda m: log.write(m + "\n"))
         for r in report:
             log.write("role %s: %s (%s)\n" % (r["role"], r["how"], r["source"]))
+        playbook, roles_paths, staged = stage(playbook, roles_paths, workdir, spec["build"]["roles"])
+        for note in staged:
+            log.write(note + "\n")
     result["roles"] = report
     for r in report:
         _say(progress, "%s: role %s: %s (%s)" % (spec["name"], r["role"], r["how"], r["source"]))
+    for note in staged:
+        _say(progress, "%s: %s" % (spec["name"], note))
     result["messages"] += run_playbook(spec, playbook, name, phases,
                                        dict(extra_vars, nodejs_app_build_environment=npm_env),
                                        ":".join(options.collections_paths), roles_paths, log_path, progress)

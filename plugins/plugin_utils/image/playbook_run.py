@@ -111,7 +111,8 @@ def run_playbook(spec, playbook, container_name, phases, extra_vars, collections
                     progress("%s: %s" % (spec["name"], line.rstrip().rstrip("*").rstrip()))
             rc = proc.wait()
         if rc != 0:
-            shown = os.path.relpath(playbook, spec["app_dir"]) if spec["build"]["playbook"] else "the generated play"
+            shown = os.path.relpath(spec["build"]["playbook"], spec["app_dir"]) if spec["build"]["playbook"] \
+                else "the generated play"
             raise QiError("provisioning playbook %s failed (exit %d); build log %s:\n%s" % (
                 shown, rc, log_path, "\n".join(hints(log_path, [os.path.dirname(playbook)] + list(roles_paths)) + failure_lines(log_path))))
         return warnings

@@ -232,6 +232,20 @@ def forwarded_ports(text):
     return out
 
 
+_SYNCED = re.compile(r"""^[^#\n]*\.synced_folder\s*\(?\s*["']([^"']+)["']\s*,\s*["']([^"']+)["']([^\n]*)""", re.M)
+
+
+def synced_folders(text):
+    """[(host folder, guest folder)] a Vagrantfile syncs (pure); `"#{var}"` is read from `var = "..."`."""
+    def ruby(value):
+        def var(m):
+            found = re.search(r"^\s*%s\s*=\s*[\"']([^\"']*)[\"']" % re.escape(m.group(1)), text, re.M)
+            return found.group(1) if found else m.group(0)
+        return re.sub(r"#\{\s*(\w+)\s*\}", var, value)
+    return [(ruby(host), ruby(guest)) for host, guest, rest in _SYNCED.findall(text)
+            if not re.search(r"disabled\s*(?::|=>)\s*true", rest)]
+
+
 def read_vagrantfile(path):
     """The ansible-playbook call of a legacy Vagrantfile (see the module doc) and the VM's memory, or None."""
     try:

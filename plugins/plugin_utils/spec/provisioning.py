@@ -17,6 +17,7 @@ import re
 
 from ansible.errors import AnsibleError
 from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.splitter import parse_kv
 from ansible.template import Templar
 
 from ...module_utils.errors import QiError
@@ -118,6 +119,9 @@ class _Reader:
             if not isinstance(play, dict):
                 raise QiError("expected a play (a mapping)", path=_rel(self.app_dir, playbook), key="[%d]" % i)
             target = next((play[k] for k in IMPORT_KEYS if k in play), None)
+            if target is None and "include" in play and "hosts" not in play:
+                # The play-level include of 2016 playbooks; its k=v parameters are the play's vars, not a file.
+                target = parse_kv(str(play["include"])).get("_raw_params")
             if target is not None:
                 target = self.template(str(target), {}, playbook, "import_playbook")
                 self.collect(target if os.path.isabs(target) else os.path.join(os.path.dirname(playbook), target))

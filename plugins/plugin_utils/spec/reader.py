@@ -15,7 +15,7 @@ import os
 from ...module_utils.errors import QiError
 from .legacy_roles import role_defaults_file
 from .components import from_entries, in_script_order, script_calls, script_paths
-from .legacy_build_files import VM_ONLY_TAGS, find_playbook, legacy_context, patched_environment
+from .legacy_build_files import VM_ONLY_TAGS, find_playbook, legacy_context, patched_environment, synced_folders
 from .provisioning import choose_playbook, load_ansible_file, read_provisioning
 from .qi_file import read_qi_file
 from .qi_schema import LEGACY_VARS
@@ -194,7 +194,8 @@ def _provisioning_app(app_dir, collections_paths, role_map, rpm_map):
     if legacy is None:
         raise QiError("no .qi.yml and no provisioning playbook (%s) or provisioning/vars.yml; expected at "
                       "least one of them" % ", ".join(PLAYBOOK_NAMES), path=app_dir)
-    return app_spec(Said(app_dir, app_dir, {}, "", None, legacy, rpm_map))
+    return _noted_source(app_spec(Said(app_dir, _synced_source(app_dir, legacy), {}, "", None, legacy, rpm_map)),
+                         app_dir)
 
 
 def _vagrantfile_text(app_dir):
@@ -203,6 +204,24 @@ def _vagrantfile_text(app_dir):
         return ""
     with open(path, errors="replace") as f:
         return f.read()
+
+
+def _synced_source(app_dir, legacy):
+    """Where the VM's install dir came from: the folder the Vagrantfile syncs there (GPII's example VMs sync the
+    repository root, "../..", to /home/vagrant/sync); the app folder when it syncs none."""
+    dest = (legacy or {}).get("values", {}).get("nodejs_app_install_dir")
+    for host, guest in synced_folders(_vagrantfile_text(app_dir)) if isinstance(dest, str) else []:
+        path = os.path.normpath(os.path.join(app_dir, host))
+        if os.path.normpath(guest) == os.path.normpath(dest) and os.path.isdir(path):
+            return path
+    return app_dir
+
+
+def _noted_source(spec, app_dir):
+    if spec["source"]["dir"] != app_dir:
+        spec["notes"].append("image source: %s, the folder the Vagrantfile syncs to %s" % (
+            os.path.relpath(spec["source"]["dir"], app_dir), spec["source"]["dest"]))
+    return spec
 
 
 def _with_prebuilt(spec, said, prebuilt):
@@ -238,8 +257,8 @@ def _script_component(app_dir, script, call, collections_paths, role_map, rpm_ma
         if tags else ""))
     stem = os.path.splitext(os.path.basename(playbook))[0]
     try:
-        said = Said(app_dir, app_dir, {}, "", None, legacy, rpm_map, default_name=stem)
-        spec = _with_prebuilt(app_spec(said), said, prebuilt)
+        said = Said(app_dir, _synced_source(app_dir, legacy), {}, "", None, legacy, rpm_map, default_name=stem)
+        spec = _noted_source(_with_prebuilt(app_spec(said), said, prebuilt), app_dir)
     except QiError as e:
         # The folder has no .qi.yml to set a key in: say which component, and where its settings can go.
         raise QiError("component %s (line %d of %s): %s; settings the provisioning lacks go in a .qi.yml "
@@ -247,9 +266,9 @@ def _script_component(app_dir, script, call, collections_paths, role_map, rpm_ma
                           stem, number, script, e.message), path=e.path, key=e.key, line=e.line)
     # The components share one source tree but each has its own playbook and vars (fingerprinted as such): the
     # provisioning folder stays out of the images, so one component's vars change rebuilds that component alone.
-    folder = _rel(app_dir, os.path.dirname(playbook))
-    if folder not in ("", "."):
+    folder = _rel(spec["source"]["dir"], os.path.dirname(playbook))
+    if folder not in ("", ".") and not os.path.isabs(folder):
         spec["source"]["exclude"] = [folder]
-        spec["notes"].append("image source: the app folder without %s/ (each component's own playbook and vars "
+        spec["notes"].append("image source: the source folder without %s/ (each component's own playbook and vars "
                              "are its build inputs)" % folder)
     return spec
