@@ -6,7 +6,10 @@ DIR holds one folder per real app, named OWNER+REPO@COMMIT (copied unchanged fro
 `git archive COMMIT | tar x -C DIR/OWNER+REPO@COMMIT`). Each is built and deployed with playbooks/site.yml on the
 local inventory (its own namespace, node ports chosen by the cluster); what answers is asked over HTTP. A folder may
 hold `.survey-probe` (one path, e.g. /defaults/fluid.component) to ask instead of /, and `.survey-vars.json`: what the
-app's README asks its user to provide (e.g. a token in secrets_env_vars), passed as extra vars. A failure is the machine's when
+app's README asks its user to provide (e.g. a token in secrets_env_vars), passed as extra vars; `.survey-app`, the
+subfolder the README says to run from (e.g. examples/production-components-vm); `.survey-roles`, a folder of the
+roles its requirements.yml names, installed by hand as its README says (`ansible-galaxy install` cannot reach GitHub
+here), put on ANSIBLE_ROLES_PATH. A failure is the machine's when
 its reason is a host this machine cannot reach (GitHub, a git-hosted npm dependency); the user's choice when the
 existing config is ambiguous and the error lists the candidates; the app's dependencies when its unpinned version
 ranges resolve today to releases its Node.js cannot run; else the project's.
@@ -31,9 +34,11 @@ APP_DEPENDENCIES = re.compile(r"newer than the app's Node\.js")
 ANSWERS = re.compile(r"(\w[\w.-]*) revision \d+ answers at (http://[^\s\"]+)")
 
 
-def run_site(app, namespace, extra=None):
+def run_site(app, namespace, extra=None, roles=None):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                PATH=os.path.join(ROOT, ".venv", "bin") + ":" + os.environ["PATH"])
+    if roles:
+        env["ANSIBLE_ROLES_PATH"] = roles
     cmd = [os.path.join(ROOT, ".venv", "bin", "ansible-playbook"), "-i", "inventories/local/hosts.yml",
            "playbooks/site.yml", "-e", "app_dir=%s" % app, "-e", "app_deploy_namespace=%s" % namespace,
            "-e", '{"app_deploy_node_ports": {}}'] + (["-e", "@" + extra] if extra else [])
@@ -67,17 +72,26 @@ def reason(output):
     return " / ".join([l[:200] for l in lines[:3]] + hint)
 
 
+def _said(folder, name):
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return f.read().strip()
+
+
 def survey(folder, namespace):
     name = os.path.basename(folder.rstrip("/"))
     repo, commit = (name.split("@", 1) + [""])[:2]
-    probe = "/"
-    if os.path.isfile(os.path.join(folder, ".survey-probe")):
-        with open(os.path.join(folder, ".survey-probe")) as f:
-            probe = f.read().strip() or "/"
+    probe = _said(folder, ".survey-probe") or "/"
+    app = os.path.join(folder, _said(folder, ".survey-app") or "")
+    roles = os.path.join(folder, ".survey-roles")
     extra = os.path.join(folder, ".survey-vars.json")
-    proc, seconds = run_site(folder, namespace, extra if os.path.isfile(extra) else None)
+    proc, seconds = run_site(app, namespace, extra if os.path.isfile(extra) else None,
+                             roles if os.path.isdir(roles) else None)
     out = proc.stdout + proc.stderr
-    row = {"repo": repo.replace("+", "/"), "commit": commit, "seconds": round(seconds)}
+    shown = repo.replace("+", "/") + (" " + os.path.relpath(app, folder) if app.rstrip("/") != folder.rstrip("/") else "")
+    row = {"repo": shown, "commit": commit, "seconds": round(seconds)}
     if proc.returncode == 0:
         answers = ANSWERS.findall(out)
         row["outcome"] = "built, deployed, answers" if answers else "built (a library: not deployed)"

@@ -17,12 +17,12 @@ stage "the house: stage imports point down, functions stay small"
 stage "ansible-test sanity (no ignore files)"; scripts/sanity.sh >"$QI_LOG_DIR/sanity.log" 2>&1 \
   || { tail -n 40 "$QI_LOG_DIR/sanity.log"; exit 1; }; echo "sanity tests passed: $(grep -cE '^Running sanity test' "$QI_LOG_DIR/sanity.log")"; done_stage sanity
 stage "unit tests"; "${PYTEST[@]}" -q tests/unit; done_stage unit
-stage "integration: engine, registry, images"; "${PYTEST[@]}" -q tests/integration -m "not cluster"; done_stage integration
+stage "integration: engine, registry, images"; "${PYTEST[@]}" -q --durations=12 tests/integration -m "not cluster"; done_stage integration
 stage "molecule"; scripts/molecule.sh >"$QI_LOG_DIR/molecule.log" 2>&1 \
   || { grep -vE '^\s*$' "$QI_LOG_DIR/molecule.log" | tail -n 60; exit 1; }; grep -E 'passed|actions=' "$QI_LOG_DIR/molecule.log"; done_stage molecule
 stage "cluster"; scripts/cluster-up.sh >"$QI_LOG_DIR/cluster-up.log" 2>&1 \
   || { tail -n 40 "$QI_LOG_DIR/cluster-up.log"; exit 1; }; tail -n 1 "$QI_LOG_DIR/cluster-up.log"; done_stage cluster
-stage "end-to-end on the embedded cluster"; "${PYTEST[@]}" -q tests/integration -m "cluster and not dev_host"; done_stage e2e
+stage "end-to-end on the embedded cluster"; "${PYTEST[@]}" -q --durations=12 tests/integration -m "cluster and not dev_host"; done_stage e2e
 stage "the dev inventory over SSH (the embedded cluster stopped meanwhile)"
 "${PYTEST[@]}" -q tests/integration -m dev_host; done_stage dev-host
 printf '\n== stage times\n'; printf '%s\n' "${TIMES[@]}"
