@@ -116,9 +116,10 @@ def test_node_port_answers_on_loopback(image, namespace):
 
 
 def test_cluster_playbook_is_idempotent():
-    playbook("playbooks/cluster.yml")
-    second = playbook("playbooks/cluster.yml")
-    assert second.changed("local-node") == 0
+    # Converged first the way make cluster does it (a check of seconds when nothing changed since it ran).
+    run(["scripts/cluster-up.sh"], timeout=600)
+    again = playbook("playbooks/cluster.yml")
+    assert again.changed("local-node") == 0
 
 
 def test_cluster_up_checks_a_healthy_unchanged_cluster_without_running_the_playbook():

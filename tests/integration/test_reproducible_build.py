@@ -11,7 +11,7 @@ import uuid
 import docker
 import pytest
 
-from conftest import playbook
+from conftest import EXAMPLES, playbook
 
 BUILD_TASK = "Build, test and push the images of"
 BASE = "qi-convergence/debian:12"
@@ -70,39 +70,47 @@ def second_engine():
         subprocess.run(["ip", "link", "delete", BRIDGE], capture_output=True, check=False)
 
 
-@pytest.fixture
-def fresh_app(app_copy):
-    """nodejs-hello with a greeting no earlier run built, so no engine or registry has its image."""
-    app = app_copy("nodejs-hello", "twin-hello")
+@pytest.fixture(scope="module")
+def twin_builds(second_engine, tmp_path_factory):
+    """Three builds of nodejs-hello with a greeting no earlier run built (so no engine or registry has its image),
+    times from SOURCE_DATE_EPOCH: on this engine, unpushed; on this engine again once that image is gone, pushed;
+    on the second engine, pushed under another name."""
+    client, sock = second_engine
+    app = tmp_path_factory.mktemp("twin") / "twin-hello"
+    shutil.copytree(os.path.join(EXAMPLES, "nodejs-hello"), app)
     vars_file = app / "provisioning" / "vars.yml"
     vars_file.write_text(vars_file.read_text().replace("Hello from provisioning", "Hello %s" % uuid.uuid4().hex))
-    return app
-
-
-def test_a_rebuild_gives_the_same_image_with_times_from_the_source_date(fresh_app):
-    engine = docker.from_env()
-    env = {"SOURCE_DATE_EPOCH": str(EPOCH)}
-    first = build(fresh_app, "-e", "app_image_push=false", env=env)
+    engine, env = docker.from_env(), {"SOURCE_DATE_EPOCH": str(EPOCH)}
+    first = build(app, "-e", "app_image_push=false", env=env)
     image = engine.images.get(first["image"])
     engine.images.remove(first["image"], force=True)
-    again = build(fresh_app, "-e", "app_image_push=false", env=env)
-    assert first["cache_hit"] is False and again["cache_hit"] is False
-    assert engine.images.get(again["image"]).id == image.id
+    here = build(app, "-e", "app_image_registry=127.0.0.1:5000/engine-one", env=env)
+    there = build(app, "-e", "app_image_registry=127.0.0.1:5000/engine-two", "-e", "app_image_network=host",
+                  env=dict(env, DOCKER_HOST=sock))
+    yield {"first": first, "image": image, "here": here, "there": there, "client": client}
+    for ref in (here["image_tag"], image.id):
+        try:
+            engine.images.remove(ref, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
+
+def test_a_rebuild_gives_the_same_image_with_times_from_the_source_date(twin_builds):
+    image, here = twin_builds["image"], twin_builds["here"]
+    assert twin_builds["first"]["cache_hit"] is False and here["cache_hit"] is False
+    assert docker.from_env().images.get(here["image_tag"]).id == image.id
     assert image.attrs["Created"].startswith("2023-11-14T22:13:20")
     assert image.labels["org.opencontainers.image.created"] == "2023-11-14T22:13:20Z"
     # What the build wrote (the base image's own files keep their times).
-    newer = engine.containers.run(image.id, ["sh", "-c", "find /opt/nodejs-hello /usr/local/bin/node /usr/local/lib/node_modules "
-                                             "-newermt @%d | head -5" % EPOCH], user="root", remove=True)
+    newer = docker.from_env().containers.run(
+        image.id, ["sh", "-c", "find /opt/nodejs-hello /usr/local/bin/node /usr/local/lib/node_modules "
+                   "-newermt @%d | head -5" % EPOCH], user="root", remove=True)
     assert newer.decode().strip() == ""
-    engine.images.remove(image.id, force=True)
 
 
-def test_two_engines_build_the_same_image_and_push_the_same_digest(second_engine, fresh_app):
-    client, sock = second_engine
-    here = build(fresh_app, "-e", "app_image_registry=127.0.0.1:5000/engine-one")
-    there = build(fresh_app, "-e", "app_image_registry=127.0.0.1:5000/engine-two", "-e", "app_image_network=host",
-                  env={"DOCKER_HOST": sock})
-    assert here["cache_hit"] is False and there["cache_hit"] is False and here["pushed"] and there["pushed"]
+def test_two_engines_build_the_same_image_and_push_the_same_digest(twin_builds):
+    here, there = twin_builds["here"], twin_builds["there"]
+    assert there["cache_hit"] is False and here["pushed"] and there["pushed"]
     assert here["fingerprint"] == there["fingerprint"]
-    assert docker.from_env().images.get(here["image_tag"]).id == client.images.get(there["image_tag"]).id
+    assert twin_builds["client"].images.get(there["image_tag"]).id == twin_builds["image"].id
     assert here["digest"] == there["digest"]
