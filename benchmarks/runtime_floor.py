@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/runtime_floor.py IMAGE --path /healthz [--keep]
 
-Not a way of building (the build does not do this yet): a measurement of the floor issue 23 aims at. From IMAGE
+A measurement of the floor, beside what the build's runtime-only images (.qi.yml build.runtime_only) keep. From IMAGE
 (e.g. nodejs-hello as `make demo` built it) it keeps only what the app's command needs at run time: the
 command's executable and the shared libraries it loads (ldd, with the symlinks they are reached by), native
 addons under the working dir and their libraries, the working dir itself (the app and its production

@@ -41,6 +41,8 @@ CONTAINER_IMAGE = dict(
         state_dir=dict(type="path"),
         test=dict(type="bool", default=True),
         test_timeout=dict(type="int", default=1800),
+        runtime_only=dict(type="bool"),
+        runtime_keep=dict(type="list", elements="path", default=[]),
         log_dir=dict(type="path", required=True),
         docker_host=dict(type="str"),
         network=dict(type="str", default=""),

@@ -113,6 +113,20 @@ options:
     description: Seconds the test commands of one app may take.
     type: int
     default: 1800
+  runtime_only:
+    description:
+      - Publish the runtime alone (the app folder, its runtime with the shared libraries it loads, the packages the
+        provisioning installed except build tools, the files it wrote, a shell and the basic file tools) as an image
+        of one layer, instead of the provisioned container. The QI test commands run on the full image first; the
+        runtime-only one must then pass the health check (or run its command) before it takes the tag.
+      - When omitted, each app's C(.qi.yml) C(build.runtime_only) decides (default false).
+      - Needs a Debian-family base image (it reads dpkg's package lists).
+    type: bool
+  runtime_keep:
+    description: Absolute paths the runtime-only image keeps whole besides what it finds, for every app built.
+    type: list
+    elements: path
+    default: []
   network:
     description:
       - The network of the build container, as C(docker run --network) takes it (for example C(host) on a CI
@@ -204,6 +218,14 @@ size:
   description: The image size in bytes.
   returned: success
   type: int
+runtime_only:
+  description:
+    - For a runtime-only image built by this run - C(size) and C(full_size) (the provisioned image's, in bytes),
+      C(packages) (the Debian packages kept), C(probe) (what runs its health check - C(node), C(python3) or none),
+      C(entries) (files, links and folders in its layer), C(missing) (kept paths that did not exist) and C(checked)
+      (how it was checked).
+  returned: when a runtime-only image was built
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -1,8 +1,10 @@
 """Images built from the apps' own provisioning playbooks, checked for real on the engine and registry."""
 import http.client
+import io
 import json
 import os
 import shutil
+import tarfile
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -190,6 +192,67 @@ def test_npm_install_installed_a_real_dependency_and_left_no_build_settings(engi
                                 "/etc/sudoers.d; node -e \"console.log(require('ms')(60000))\""],
                                 remove=True).decode()
     assert "ms\n" in out and "1m" in out and "npmrc" not in out and "qi-build" not in out
+
+
+def test_nodejs_hello_is_published_as_its_runtime_alone(engine, built):
+    """Its .qi.yml says build.runtime_only: node, the app and its production dependencies, in one layer."""
+    image = engine.images.get(built["nodejs-hello"]["image"])
+    assert len(image.attrs["RootFS"]["Layers"]) == 1 and image.attrs["Size"] < 50e6, image.attrs["Size"]
+    assert image.attrs["Config"]["Healthcheck"]["Test"][1] == "node"
+    script = ("node -e \"console.log(require('ms')(60000))\"; id -un; "
+              "for p in /usr/bin/npm /usr/local/bin/npm /usr/bin/gcc /usr/bin/python3 /usr/bin/apt-get /usr/bin/git "
+              "/usr/local/lib/qi-node/node-4.3.1/include/node/node.h /usr/share/doc; do "
+              "[ -e $p ] && echo kept $p; done; true")
+    out = engine.containers.run(image.id, ["sh", "-c", script], remove=True, network_mode="none").decode()
+    assert out.split() == ["1m", "nodejs"], out
+    # Nothing of the kernel's (/etc/mtab names /proc/mounts) or the engine's (/etc/hosts) is in its layer.
+    with tarfile.open(fileobj=io.BytesIO(b"".join(image.save(named=False)))) as saved:
+        manifest = json.load(saved.extractfile("manifest.json"))[0]
+        with tarfile.open(fileobj=saved.extractfile(manifest["Layers"][0])) as layer:
+            names = layer.getnames()
+    assert "opt/nodejs-hello/server.js" in names and "etc/mtab" in names
+    assert [n for n in names if n.startswith(("proc/", "etc/hosts", "etc/resolv.conf", "etc/hostname"))] == []
+    # The full image it was made from, tested before, is gone: one image under the fingerprint's tag.
+    assert [t for t in image.tags if t.endswith("-runtime")] == []
+
+
+HEALTH_RUNS = '''        if self.path == "/health":
+            import subprocess
+            try:
+                subprocess.run(["%s", "--version"], stdout=subprocess.DEVNULL, check=True)
+            except (OSError, subprocess.CalledProcessError) as e:
+                print("health: %%s" %% e, flush=True)
+                os._exit(3)'''
+
+
+def _notes_needing(app_copy, name, program, keep=None):
+    """python-notes, runtime only, whose health answer runs a program of the base image nothing of it installs."""
+    app = app_copy("python-notes", name)
+    qi = app / ".qi.yml"
+    qi.write_text(qi.read_text().replace("app_name: python-notes", "app_name: " + name).replace(
+        "  source_dest: /opt/python-notes", "  source_dest: /opt/python-notes\n  runtime_only: true"
+        + ("\n  keep: [%s]" % keep if keep else "")))
+    code = (app / "app.py").read_text()
+    (app / "app.py").write_text(code.replace('        if self.path == "/health":', HEALTH_RUNS % program))
+    return app
+
+
+def test_a_runtime_only_image_without_what_its_app_runs_fails_naming_build_keep(engine, app_copy):
+    res = build(str(_notes_needing(app_copy, "notes-md5", "md5sum")), check=False)
+    assert res.rc != 0
+    msg = res.failure()
+    assert "the runtime-only image of notes-md5 does not pass its health check" in msg, msg
+    assert "though the full image passed its tests" in msg and "build.keep" in msg
+    assert "No such file or directory: 'md5sum'" in msg
+    assert engine.images.list(name="127.0.0.1:5000/notes-md5") == []
+    # Named in build.keep, the program (and the libraries it loads) is kept, and the same app passes.
+    app = _notes_needing(app_copy, "notes-md5-kept", "md5sum", keep="/usr/bin/md5sum")
+    result = build(str(app)).results(BUILD_TASK)[0]["builds"][0]
+    assert result["runtime_only"]["checked"] == "health check passed" and result["runtime_only"]["probe"] == "python3"
+    assert result["runtime_only"]["size"] < result["runtime_only"]["full_size"] / 2
+    out = engine.containers.run(result["image"], ["sh", "-c", "md5sum --version | head -1; [ -e /usr/bin/sha1sum ] "
+                                                  "|| echo no sha1sum"], remove=True, network_mode="none").decode()
+    assert out.splitlines() == ["md5sum (GNU coreutils) 9.1", "no sha1sum"], out
 
 
 def test_no_secret_and_no_template_in_the_image(engine, built):

@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 
 from ...module_utils.errors import QiError
@@ -33,8 +34,11 @@ from .qi_tests import run_tests
 from .registry import push, registry_digest
 from .reproducible import make_reproducible, rfc3339, shadow_clamp_command, source_date_epoch
 from .roles import resolve_roles
+from .runtime_image import RUNTIME_ONLY_KEY, describe, make_runtime_image, record_base, runtime_settings, verify
 
 ROLES_LABEL = "io.qi-convergence.roles"
+# The runtime-only image's tag while the full image's tests run.
+RUNTIME_SUFFIX = "-runtime"
 SUDOERS = "/etc/sudoers.d/qi-build"
 BUILD_START = "/tmp/.qi-build-start"
 # What a build leaves that no image needs, and what differs on every build (temporary files under names with
@@ -119,7 +123,9 @@ def build_image(options, spec, check_mode=False, client=None, progress=None):
     base_image = _base_image(client, options, spec, check_mode, progress or messages.append)
     phases = options.phases or spec["build"]["phases"]
     extra_vars = _extra_vars(spec, options)
-    fp = _fingerprint(spec, options, base_image, extra_vars, phases)
+    runtime = runtime_settings(spec, options)
+    fp = _fingerprint(spec, options, base_image, dict(extra_vars, **{RUNTIME_ONLY_KEY: runtime}) if runtime else
+                      extra_vars, phases)
     repo = "%s/%s" % (options.registry, spec["name"]) if options.registry else spec["name"]
     tag = fp[:16]
     ref = "%s:%s" % (repo, tag)
@@ -142,8 +148,8 @@ def build_image(options, spec, check_mode=False, client=None, progress=None):
         result.update(changed=True, image=None, msg="would build %s" % ref)
         return result
     else:
-        existing = _build_and_test(client, spec, base_image, options, (phases, extra_vars, fp), (repo, tag), result,
-                                   progress)
+        existing = _build_and_test(client, spec, base_image, options, (phases, extra_vars, fp, runtime), (repo, tag),
+                                   result, progress)
     return _publish(client, result, existing, (repo, tag), options, check_mode)
 
 
@@ -151,22 +157,50 @@ def _build_and_test(client, spec, base_image, options, inputs, where, result, pr
     ref = "%s:%s" % where
     _say(progress, "%s: building %s from %s (log %s)" % (spec["name"], ref, options.base_image or spec["build"][
         "base_image"], os.path.join(options.log_dir, "build-%s.log" % spec["name"])))
-    _build(client, spec, base_image, options, inputs, where, result, progress)
+    job = _build(client, spec, base_image, options, inputs, where, result, progress)
     image = client.images.get(ref)
     result["changed"] = True
     if spec["tests"]:
         _say(progress, "%s: testing the image: %s" % (spec["name"], "; ".join(spec["tests"])))
     try:
         result["tests"] = run_tests(client, ref, spec, options.log_dir, options.test_timeout, network=options.network)
+        if job:
+            image = _runtime_takes_the_tag(client, spec, image, ref, dict(job, settings=inputs[3]), options, result,
+                                           progress)
     except QiError as e:
-        # A failed test leaves no image behind under the fingerprint, so the next run tests again.
-        try:
-            client.images.remove(ref, force=True)
-        except docker_errors():
-            pass
+        # A failed test (or runtime-only image) leaves no image behind under the fingerprint: the next run tests again.
+        for name in (ref, ref + RUNTIME_SUFFIX):
+            _remove_quietly(client, name)
         e.outcome = getattr(e, "outcome", None)
         raise
     return image
+
+
+def _remove_quietly(client, ref):
+    try:
+        client.images.remove(ref, force=True)
+    except docker_errors():
+        pass
+
+
+def _runtime_takes_the_tag(client, spec, full, ref, job, options, result, progress):
+    """The runtime-only image, made from the tested full image and checked, takes the fingerprint's tag."""
+    started = time.monotonic()
+    _say(progress, "%s: collecting its runtime for the runtime-only image" % spec["name"])
+    runtime, summary = make_runtime_image(client, full.id, spec, job, ref + RUNTIME_SUFFIX)
+    _say(progress, "%s: checking the runtime-only image" % spec["name"])
+    checked = verify(client, ref + RUNTIME_SUFFIX, spec, options.network)
+    repo, tag = ref.rsplit(":", 1)
+    runtime.tag(repo, tag)
+    _remove_quietly(client, ref + RUNTIME_SUFFIX)
+    if full.id != runtime.id:
+        _remove_quietly(client, full.id)
+    result["runtime_only"] = dict(summary, size=runtime.attrs.get("Size"), full_size=full.attrs.get("Size"),
+                                  checked=checked)
+    said = describe(summary, runtime.attrs.get("Size") or 0, full.attrs.get("Size") or 0)
+    _say(progress, "%s: %s; %s (%d s)" % (spec["name"], said, checked, time.monotonic() - started))
+    result["messages"].append(said)
+    return runtime
 
 
 def _publish(client, result, image, where, options, check_mode):
@@ -225,7 +259,7 @@ def _new_log(options, spec):
 
 def _build(client, spec, base_image, options, inputs, where, result, progress=None):
     """Provision a build container from base_image, commit it and make the image reproducible; the container
-    and the role folder go whatever happens."""
+    and the role folder go whatever happens. What a runtime-only image is made with, or None."""
     name = "qi-build-%s-%s" % (spec["name"], uuid.uuid4().hex[:8])
     result["log"] = _new_log(options, spec)
     container = None
@@ -234,8 +268,13 @@ def _build(client, spec, base_image, options, inputs, where, result, progress=No
         # Known by its name prefix, not a label: docker commit would copy a label into the app's image.
         container = client.containers.run(base_image.id, ["tail", "-f", "/dev/null"], name=name, detach=True,
                                           network_mode=options.network)
+        base = record_base(container) if inputs[3] else None
         report = _provision(container, name, spec, options, inputs, workdir, result, progress)
-        _commit(client, container, spec, base_image, options, inputs[2], where, report, result, progress)
+        conf, epoch = _commit(client, container, spec, base_image, options, inputs[2], where, report, result, progress)
+        if base is not None:
+            return {"base": base, "config": conf, "epoch": epoch,
+                    "platform": (base_image.attrs.get("Architecture"), base_image.attrs.get("Os"))}
+        return None
     except docker_errors() as e:
         raise QiError("Docker error while building %s: %s" % (spec["name"], e))
     finally:
@@ -245,7 +284,7 @@ def _build(client, spec, base_image, options, inputs, where, result, progress=No
 
 def _provision(container, name, spec, options, inputs, workdir, result, progress):
     """The source, the roles, the playbook and the setup commands, as on the legacy VM; the role report."""
-    phases, extra_vars, _fp = inputs
+    phases, extra_vars = inputs[:2]
     log_path = result["log"]
     # Read once per build (it runs npm on the controller), never on a cache hit.
     settings, bundle = host_settings()
@@ -302,3 +341,4 @@ def _commit(client, container, spec, base_image, options, fp, where, report, res
     _say(progress, "%s: making the image reproducible (times clamped to %s)" % (spec["name"], rfc3339(epoch)))
     make_reproducible(client, committed, "%s:%s" % where, epoch,
                       "qi.convergence: %s provisioned by its playbook" % spec["name"])
+    return conf, epoch

@@ -30,13 +30,31 @@ _TCP_PROBE = (
 )
 
 
-def healthcheck(health):
-    if not health:
+# The runtime-only image has python3 only when the app runs on it: node runs the same checks (Node.js 4 and up).
+_NODE_HEALTH_PROBE = (
+    "var r=require('http').get({host:'127.0.0.1',port:%d,path:'%s'},function(s){process.exit(s.statusCode===%d?0:1)});"
+    "r.on('error',function(){process.exit(1)});r.setTimeout(3000,function(){process.exit(1)})"
+)
+_NODE_TCP_PROBE = (
+    "var c=require('net').connect(%d,'127.0.0.1',function(){process.exit(0)});"
+    "c.on('error',function(){process.exit(1)});c.setTimeout(3000,function(){process.exit(1)})"
+)
+
+
+def healthcheck(health, runner="python3"):
+    """The image's HEALTHCHECK, run by python3 or node; None without a health check or a runner."""
+    if not health or not runner:
         return None
-    probe = _TCP_PROBE % health["port"] if health.get("tcp") else \
-        _HEALTH_PROBE % (health["port"], health["path"], health["status"])
+    if runner == "node":
+        probe = _NODE_TCP_PROBE % health["port"] if health.get("tcp") else \
+            _NODE_HEALTH_PROBE % (health["port"], health["path"].replace("'", "%27"), health["status"])
+        test = ["CMD", "node", "-e", probe]
+    else:
+        probe = _TCP_PROBE % health["port"] if health.get("tcp") else \
+            _HEALTH_PROBE % (health["port"], health["path"], health["status"])
+        test = ["CMD", "python3", "-c", probe]
     return {
-        "Test": ["CMD", "python3", "-c", probe],
+        "Test": test,
         "Interval": 10 * SECOND,
         "Timeout": 5 * SECOND,
         "StartPeriod": max(5, health.get("initial_delay") or 0) * SECOND,
@@ -65,7 +83,7 @@ def labels(spec, fingerprint, created, revision=None, version=None, node_version
 
 
 def commit_config(spec, uid, gid, fingerprint, created, base_env=None, revision=None, version=None,
-                  node_version=None):
+                  node_version=None, probe="python3"):
     """The container config to commit: what the app's Vagrant VM got from systemd, as image metadata."""
     run = spec["run"]
     env = dict(base_env or {})
@@ -82,7 +100,7 @@ def commit_config(spec, uid, gid, fingerprint, created, base_env=None, revision=
     }
     if run.get("port"):
         conf["ExposedPorts"] = {"%d/tcp" % run["port"]: {}}
-    check = healthcheck(spec.get("health"))
+    check = healthcheck(spec.get("health"), probe)
     if check:
         conf["Healthcheck"] = check
     return conf

@@ -35,6 +35,8 @@ class BuildOptions:
     network: Optional[str] = None
     revision: Optional[str] = None
     version: Optional[str] = None
+    runtime_only: Optional[bool] = None     # None: each app's .qi.yml build.runtime_only
+    runtime_keep: List[str] = field(default_factory=list)
 
     @classmethod
     def from_params(cls, p):
@@ -47,7 +49,8 @@ class BuildOptions:
                    collections_paths=_split(p.get("collections_path")), role_map=p.get("role_map") or {},
                    rpm_map=p.get("rpm_map") or {}, prebuilt=p.get("prebuilt") or {}, state_dir=p.get("state_dir"), test=p.get("test", True),
                    test_timeout=p.get("test_timeout") or 1800, docker_host=p.get("docker_host"),
-                   network=p.get("network") or None, revision=p.get("revision"), version=p.get("version"))
+                   network=p.get("network") or None, revision=p.get("revision"), version=p.get("version"),
+                   runtime_only=p.get("runtime_only"), runtime_keep=list(p.get("runtime_keep") or []))
 
     @property
     def publishes(self):

@@ -130,6 +130,22 @@ def _load(client, path):
         client.images.load(f)
 
 
+def load_layer(client, ref, config, layer_file, diff_id, epoch, created_by, platform=("amd64", "linux")):
+    """Load an image of one layer (a normalised layer tar and its sha256) with the container config config, as
+    ref; return the ID of its image config. Nothing in it names the time of the build."""
+    when = rfc3339(epoch)
+    image_config = {"architecture": platform[0], "os": platform[1], "config": config, "created": when,
+                    "history": [{"created": when, "created_by": created_by}],
+                    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]}}
+    config_bytes = json.dumps(image_config, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    image_id = hashlib.sha256(config_bytes).hexdigest()
+    with tempfile.TemporaryDirectory(prefix="qi-load-") as work:
+        bundle = os.path.join(work, "load.tar")
+        _bundle(bundle, ref, config_bytes, image_id, ["%s/layer.tar" % diff_id], layer_file)
+        _load(client, bundle)
+    return "sha256:" + image_id
+
+
 def make_reproducible(client, image, ref, epoch, created_by):
     """Rewrite the committed image (its own layer and its config) and load the result as ref; return the ID of
     its config. The committed image is removed."""

@@ -91,6 +91,11 @@ EXTENSION_KEYS = {
         "base_image": _s("A container image reference: the build base", pattern=IMAGE_REF),
         "source_dest": _s("An absolute path: where the source goes when folder.dest is not set", pattern=ABS_PATH),
         "overrides": {"type": "object", "description": "Extra vars for the build"},
+        "runtime_only": {"type": "boolean",
+                         "description": "Publish the runtime alone: the app, its runtime and production files, no build "
+                                        "tools (Debian-family bases)"},
+        "keep": _list(_s("An absolute path", pattern=ABS_PATH),
+                      "Paths the runtime-only image keeps whole besides what the build finds"),
     }, "How the image is built"),
     "run": _obj({
         "command": ARGV, "args": ARGV,

@@ -425,6 +425,8 @@ def build_section(said, ident, setup, variables) -> Build:
         "vars": variables,
         "overrides": qb.get("overrides", {}),
         "addresses": legacy.get("addresses") or {},
+        "runtime_only": qb.get("runtime_only", False),
+        "keep": qb.get("keep", []),
     }
 
 

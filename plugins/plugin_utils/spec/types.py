@@ -46,6 +46,8 @@ class Build(TypedDict):
     vars: dict                      # role variables the build sets
     overrides: dict
     addresses: Dict[str, str]       # role variables naming localhost:PORT: another component's, in a system
+    runtime_only: bool              # publish the runtime alone (image/runtime_image.py)
+    keep: List[str]                 # what the runtime-only image keeps whole besides what the build finds
 
 
 class Run(TypedDict):
