@@ -53,7 +53,7 @@ def test_pod_from_local_registry_runs_with_logs_and_exec(image, namespace):
 def test_cluster_ip_reachable_from_another_pod(image, namespace):
     kubectl("-n", namespace, "expose", "pod", "hello", "--name=hello-cip", "--port=8080", check=False)
     ip = kube_json("-n", namespace, "get", "svc", "hello-cip")["spec"]["clusterIP"]
-    assert "Hello from provisioning" in run_to_completion(namespace, "client", image, fetch_code("http://%s:8080/" % ip))
+    assert "Hello from provisioning" in run_to_completion(namespace, "client", fetch_code("http://%s:8080/" % ip))
 
 
 def fetch_code(url, before=""):
@@ -69,10 +69,15 @@ def fetch_code(url, before=""):
             "    raise SystemExit('no answer')\n") % url
 
 
-def run_to_completion(namespace, name, image, code):
+# The client pods' image: the base image, imported for local-path's helpers, has python3 (the app's runtime-only
+# image has node alone).
+CLIENT_IMAGE = "localhost/qi-convergence/debian:12"
+
+
+def run_to_completion(namespace, name, code):
     """Run Python code in a one-off pod; return its log once it succeeded."""
-    kubectl("-n", namespace, "run", name, "--image=" + image, "--restart=Never", "--command", "--",
-            "python3", "-c", code)
+    kubectl("-n", namespace, "run", name, "--image=" + CLIENT_IMAGE, "--image-pull-policy=Never", "--restart=Never",
+            "--command", "--", "python3", "-c", code)
     for attempt in range(60):
         phase = kube_json("-n", namespace, "get", "pod", name)["status"]["phase"]
         if phase in ("Succeeded", "Failed"):
@@ -89,7 +94,7 @@ def test_pods_resolve_service_names_through_cluster_dns(image, namespace):
     names = ("import socket\n"
              "print('api', socket.gethostbyname('kubernetes.default.svc.cluster.local'))\n"
              "print('short', socket.gethostbyname('hello-dns'))\n")
-    log = run_to_completion(namespace, "dns-client", image, fetch_code("http://hello-dns.%s:8080/" % namespace, names))
+    log = run_to_completion(namespace, "dns-client", fetch_code("http://hello-dns.%s:8080/" % namespace, names))
     assert "api 10.96.0.1" in log
     assert "short %s" % ip in log
     assert "Hello from provisioning" in log
@@ -171,7 +176,7 @@ def _volume_pod(name, claim, command):
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
             "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
                      "securityContext": {"runAsUser": 1000, "runAsGroup": 1000},
-                     "containers": [{"name": "c", "image": "localhost/qi-convergence/debian:12",
+                     "containers": [{"name": "c", "image": CLIENT_IMAGE,
                                      "imagePullPolicy": "Never", "command": ["/bin/sh", "-c", command],
                                      "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
                      "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]}}
