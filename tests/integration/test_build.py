@@ -234,6 +234,8 @@ def _notes_needing(app_copy, name, program, keep=None):
         + ("\n  keep: [%s]" % keep if keep else "")))
     code = (app / "app.py").read_text()
     (app / "app.py").write_text(code.replace('        if self.path == "/health":', HEALTH_RUNS % program))
+    # A file no earlier run had: built and checked now, never a cache hit of an earlier run's image.
+    (app / "build-run.txt").write_text(uuid.uuid4().hex + "\n")
     return app
 
 
@@ -248,6 +250,7 @@ def test_a_runtime_only_image_without_what_its_app_runs_fails_naming_build_keep(
     # Named in build.keep, the program (and the libraries it loads) is kept, and the same app passes.
     app = _notes_needing(app_copy, "notes-md5-kept", "md5sum", keep="/usr/bin/md5sum")
     result = build(str(app)).results(BUILD_TASK)[0]["builds"][0]
+    assert result["cache_hit"] is False
     assert result["runtime_only"]["checked"] == "health check passed" and result["runtime_only"]["probe"] == "python3"
     assert result["runtime_only"]["size"] < result["runtime_only"]["full_size"] / 2
     out = engine.containers.run(result["image"], ["sh", "-c", "md5sum --version | head -1; [ -e /usr/bin/sha1sum ] "

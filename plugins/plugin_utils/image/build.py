@@ -26,7 +26,7 @@ from .build_inputs import base_identity, build_fingerprint, role_dirs
 from .config import FINGERPRINT_LABEL, commit_config
 from .container import files_tar, quote, run_in, source_tar
 from .desktop_base import desktop_base
-from .docker_client import docker_client, docker_errors, remove_quietly
+from .docker_client import docker_client, docker_errors, remove_image_quietly, remove_quietly
 from .legacy_staging import stage
 from .npm_settings import CA_FILE, NPMRC, environment, host_settings, npmrc_text
 from .playbook_run import run_playbook, write_generated_playbook
@@ -170,17 +170,10 @@ def _build_and_test(client, spec, base_image, options, inputs, where, result, pr
     except QiError as e:
         # A failed test (or runtime-only image) leaves no image behind under the fingerprint: the next run tests again.
         for name in (ref, ref + RUNTIME_SUFFIX):
-            _remove_quietly(client, name)
+            remove_image_quietly(client, name)
         e.outcome = getattr(e, "outcome", None)
         raise
     return image
-
-
-def _remove_quietly(client, ref):
-    try:
-        client.images.remove(ref, force=True)
-    except docker_errors():
-        pass
 
 
 def _runtime_takes_the_tag(client, spec, full, ref, job, options, result, progress):
@@ -192,9 +185,9 @@ def _runtime_takes_the_tag(client, spec, full, ref, job, options, result, progre
     checked = verify(client, ref + RUNTIME_SUFFIX, spec, options.network)
     repo, tag = ref.rsplit(":", 1)
     runtime.tag(repo, tag)
-    _remove_quietly(client, ref + RUNTIME_SUFFIX)
+    remove_image_quietly(client, ref + RUNTIME_SUFFIX)
     if full.id != runtime.id:
-        _remove_quietly(client, full.id)
+        remove_image_quietly(client, full.id)
     result["runtime_only"] = dict(summary, size=runtime.attrs.get("Size"), full_size=full.attrs.get("Size"),
                                   checked=checked)
     said = describe(summary, runtime.attrs.get("Size") or 0, full.attrs.get("Size") or 0)

@@ -49,3 +49,11 @@ def remove_quietly(container):
         container.remove(force=True)
     except docker_errors():
         pass
+
+
+def remove_image_quietly(client, ref):
+    """Remove an image (or one of its tags) if it is there; for clean-up paths, so it never raises."""
+    try:
+        client.images.remove(ref, force=True)
+    except docker_errors():
+        pass

@@ -15,6 +15,7 @@ it takes the fingerprint's tag from the full image.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
 import hashlib
 import json
 import os
@@ -40,15 +41,20 @@ PRUNE = ("if [ -f package.json ] && [ -d node_modules ] && [ ! -f yarn.lock ] &&
          "npm prune --production 2>&1 && echo qi-pruned; fi")
 
 
+@functools.lru_cache(maxsize=1)
+def _closure_script():
+    with open(CLOSURE, "rb") as f:
+        return f.read()
+
+
 def runtime_settings(spec, options):
     """None, or what the runtime-only image keeps besides the closure (the option wins over .qi.yml)."""
     build = spec["build"]
     wanted = options.runtime_only if options.runtime_only is not None else build.get("runtime_only", False)
     if not wanted:
         return None
-    with open(CLOSURE, "rb") as f:
-        # A change in what the runtime keeps makes another image: part of the fingerprint.
-        closure = hashlib.sha256(f.read() + PRUNE.encode("utf-8")).hexdigest()
+    # A change in what the runtime keeps makes another image: part of the fingerprint.
+    closure = hashlib.sha256(_closure_script() + PRUNE.encode("utf-8")).hexdigest()
     return {"keep": sorted(set(build.get("keep") or []) | set(options.runtime_keep or [])), "closure": closure}
 
 
@@ -90,8 +96,7 @@ def make_runtime_image(client, full_image, spec, job, ref):
 def _collect(client, container, spec, job, ref):
     home = run_in(container, "getent passwd %s | cut -d: -f6" % quote(spec["run"]["user"]), what="the run user's home")
     settings = json.dumps(_settings(spec, job["base"], job["settings"], home, job["epoch"])).encode("utf-8")
-    with open(CLOSURE, "rb") as f:
-        script = f.read()
+    script = _closure_script()
     run_in(container, "mkdir -p %s" % WORK, what="creating %s" % WORK)
     container.put_archive("/", files_tar([(WORK + "/closure.py", script, 0o644), (WORK + "/settings.json", settings,
                                                                                   0o600)]))
