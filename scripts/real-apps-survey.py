@@ -25,7 +25,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN, END = "<!-- survey:begin -->", "<!-- survey:end -->"
-MACHINE = re.compile(r"github\.com|git host is not reachable|ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED [\d.]+:443"
+MACHINE = re.compile(r"github\.com|git host is not reachable|registry this machine reaches serves no|ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED [\d.]+:443"
                      r"|unable to access 'https://")
 # The existing config is ambiguous and says so (several candidate ports): a one-line .qi.yml decides.
 USER_CHOICE = re.compile(r"names several: ")
@@ -91,7 +91,7 @@ def survey(folder, namespace):
                              roles if os.path.isdir(roles) else None)
     out = proc.stdout + proc.stderr
     shown = repo.replace("+", "/") + (" " + os.path.relpath(app, folder) if app.rstrip("/") != folder.rstrip("/") else "")
-    row = {"repo": shown, "commit": commit, "seconds": round(seconds)}
+    row = {"repo": shown, "commit": commit, "seconds": round(seconds), "day": time.strftime("%Y-%m-%d")}
     if proc.returncode == 0:
         answers = ANSWERS.findall(out)
         row["outcome"] = "built, deployed, answers" if answers else "built (a library: not deployed)"
@@ -107,22 +107,30 @@ def survey(folder, namespace):
     return row
 
 
-def table(rows):
-    lines = ["| repository @ commit | outcome | what happened | whose fault | seconds |", "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append("| %s @ %s | %s | %s | %s | %d |" % (r["repo"], r["commit"], r["outcome"],
-                                                          r["detail"].replace("|", "\\|"), r["fault"] or "-",
-                                                          r["seconds"]))
-    return "\n".join(lines)
+HEADER = ["| repository @ commit | outcome | what happened | whose fault | seconds | run on |", "|---|---|---|---|---|---|"]
 
 
-def write(doc, text):
+def row_lines(rows):
+    return ["| %s @ %s | %s | %s | %s | %d | %s |" % (
+        r["repo"], r["commit"], r["outcome"], r["detail"].replace("|", "\\|"), r["fault"] or "-", r["seconds"],
+        r["day"]) for r in rows]
+
+
+def _app_cell(line):
+    return line.split(" | ", 1)[0]
+
+
+def write(doc, lines):
+    """The doc's table with these rows, keeping the rows of apps not run this time."""
     with open(doc) as f:
         content = f.read()
     head, rest = content.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
+    old, tail = rest.split(END, 1)
+    new = set(_app_cell(l) for l in lines)
+    kept = [l for l in old.strip().splitlines()[2:] if _app_cell(l) not in new]
+    rows = sorted(kept + lines, key=lambda l: _app_cell(l).lower())
     with open(doc, "w") as f:
-        f.write(head + BEGIN + "\n" + text + "\n" + END + tail)
+        f.write(head + BEGIN + "\n" + "\n".join(HEADER + rows) + "\n" + END + tail)
 
 
 def main():
@@ -138,10 +146,10 @@ def main():
         print("== %s" % os.path.basename(folder), file=sys.stderr, flush=True)
         rows.append(survey(folder, args.namespace))
         print(json.dumps(rows[-1]), flush=True)
-    text = table(rows)
-    print(text)
+    lines = row_lines(rows)
+    print("\n".join(HEADER + lines))
     if args.write:
-        write(args.write, text)
+        write(args.write, lines)
     return 1 if any(r["fault"] == "project" for r in rows) else 0
 
 

@@ -77,6 +77,40 @@ def test_a_git_hosted_npm_dependency_is_named_as_unreachable(tmp_path, log, name
     assert named in hint and "not reachable from this machine" in hint
 
 
+@pytest.mark.parametrize("log, named", [
+    # npm 11 (GPII/gpii-pouchdb-lucene, 2017): an exact pin the registry no longer serves.
+    ("npm error code ETARGET\nnpm error notarget No matching version found for gpii-express@1.0.2.\n", "gpii-express@1.0.2"),
+    ("npm error 404 '@gpii/nothing@2.0.0' is not in this registry.\n", "@gpii/nothing@2.0.0"),
+    # yarn classic resolving a range (fluid-project/fluid-express-user) and fetching a locked tarball
+    # (the-t-in-rtf/fluid-handlebars).
+    ('error Couldn\'t find any versions for "gpii-pouchdb" that matches "1.0.0"\n', "gpii-pouchdb@1.0.0"),
+    ('error Error: https://registry.example/gpii-express/-/gpii-express-1.0.1.tgz: Request failed "404 Not Found"\n'
+     "    at ResponseError.ExtendableBuiltin (/usr/local/lib/qi-node/yarn-classic/lib/cli.js:696:66)\n",
+     "gpii-express@1.0.1"),
+    ('error Error: https://registry.example/@scope/pkg/-/pkg-0.3.0-dev.1.tgz: Request failed "404 Not Found"\n',
+     "@scope/pkg@0.3.0-dev.1"),
+])
+def test_a_version_the_registry_does_not_serve_is_named(tmp_path, log, named):
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_log import hints as _hints
+    path = tmp_path / "build.log"
+    path.write_text(log)
+    hint, = _hints(str(path))
+    assert "serves no %s (" % named in hint and "npm view NAME versions" in hint
+
+
+def test_the_output_tail_leaves_out_stack_frames_and_deprecation_notices():
+    from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_log import output_tail
+    out = ("yarn install v1.22.22\n(node:1425) [DEP0169] DeprecationWarning: `url.parse()` behavior\n"
+           "(Use `node --trace-deprecation ...` to show where the warning was created)\n"
+           'error Error: https://r.example/a/-/a-1.0.0.tgz: Request failed "404 Not Found"\n'
+           "    at ResponseError.ExtendableBuiltin (/x/cli.js:696:66)\n    at new ResponseError (/x/cli.js:802:124)\n"
+           "info Visit https://yarnpkg.com/en/docs/cli/install for documentation about this command.\n")
+    assert output_tail(out).splitlines() == [
+        "yarn install v1.22.22", 'error Error: https://r.example/a/-/a-1.0.0.tgz: Request failed "404 Not Found"',
+        "info Visit https://yarnpkg.com/en/docs/cli/install for documentation about this command."]
+    assert output_tail("\n".join(str(i) for i in range(30)), most=3) == "27\n28\n29"
+
+
 def test_a_failed_handler_is_named_not_the_task_before_it(tmp_path):
     from ansible_collections.qi.convergence.plugins.plugin_utils.image.build_log import failure_lines
     path = tmp_path / "build.log"

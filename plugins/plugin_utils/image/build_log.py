@@ -14,6 +14,13 @@ _GITHUB_TARBALL = re.compile(r"request to (https://codeload\.github\.com/[^\s\"'
 # The task (or play) keyword ansible-core 2.16 removed; 2016-era roles use it everywhere.
 _REMOVED_INCLUDE = "'ansible.builtin.include' action plugin has been removed"
 _INCLUDE_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?include[ \t]*:", re.M)
+# A pinned version the registry does not serve: npm's ETARGET/E404, yarn classic's two ways of saying it.
+_NOT_SERVED = (
+    re.compile(r"No matching version found for (\S+?)\.?$", re.M),
+    re.compile(r"'(\S+@\S+)' is not in this registry", re.M),
+    re.compile(r"Couldn't find any versions for \"([^\"]+)\" that matches \"([^\"]+)\""),
+    re.compile(r"https?://[^/\s]+/((?:@[^/\s]+/)?[^/\s]+)/-/\S+?-(\d[\w.+-]*?)\.tgz: Request failed \"404"),
+)
 _GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+?\.git(?=[\s\"'/#:]|$)|github:[\w./-]+)")
 
 
@@ -62,4 +69,28 @@ def hints(log_path, search_dirs=()):
         return ["npm could not fetch the git-hosted dependency %s: its git host is not reachable from this "
                 "machine. Publish it to the npm registry and depend on a version, or vendor it into the app."
                 % ", ".join(deps)]
+    missing = _not_served(text)
+    if missing:
+        return ["the npm registry this machine reaches serves no %s (unpublished since, or not mirrored here). Depend "
+                "on a version it serves (`npm view NAME versions` lists them), or vendor the package into the app."
+                % ", ".join(missing)]
     return []
+
+
+def _not_served(text):
+    """'name@version' of each pinned dependency the registry answered it has not."""
+    found = []
+    for pattern in _NOT_SERVED:
+        for m in pattern.finditer(text):
+            name = "@".join(g for g in m.groups())
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def output_tail(out, most=20):
+    """The last lines of a command's output that say something: no JavaScript stack frames, no Node.js
+    deprecation notices."""
+    said = [l for l in out.strip().splitlines()
+            if not re.match(r"\s+at \S", l) and "DeprecationWarning" not in l and "--trace-deprecation" not in l]
+    return "\n".join(said[-most:])

@@ -11,7 +11,7 @@ import os
 import tarfile
 
 from ...module_utils.errors import QiError
-from .build_log import hints
+from .build_log import hints, output_tail
 from .fingerprint import SKIP_DIRS
 from .reproducible import add_bytes
 
@@ -24,7 +24,7 @@ def run_in(container, cmd, user="root", what="command", workdir=None, env=None, 
     if log is not None:
         log.write(out)
     if res.exit_code != 0:
-        tail = "\n".join(out.strip().splitlines()[-20:])
+        tail = output_tail(out)
         said = ""
         if log is not None:
             log.flush()
