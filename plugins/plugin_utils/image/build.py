@@ -263,7 +263,8 @@ def _build(client, spec, base_image, options, inputs, where, result, progress=No
                                           network_mode=options.network)
         base = record_base(container) if inputs[3] else None
         report = _provision(container, name, spec, options, inputs, workdir, result, progress)
-        conf, epoch = _commit(client, container, spec, base_image, options, inputs[2], where, report, result, progress)
+        conf, epoch = _commit(client, container, spec, base_image, options, inputs[2], where, report, result, progress,
+                              runtime_only=base is not None)
         if base is not None:
             return {"base": base, "config": conf, "epoch": epoch,
                     "platform": (base_image.attrs.get("Architecture"), base_image.attrs.get("Os"))}
@@ -320,8 +321,9 @@ def _run_ids(container, user):
     return uid, gid
 
 
-def _commit(client, container, spec, base_image, options, fp, where, report, result, progress):
-    """Clean up, commit with the image's config and labels, and clamp every time to the source's."""
+def _commit(client, container, spec, base_image, options, fp, where, report, result, progress, runtime_only=False):
+    """Clean up, commit with the image's config and labels, and clamp every time to the source's (unless only its
+    runtime is published)."""
     epoch = source_date_epoch(spec["source"]["dir"])
     run_in(container, CLEANUP + " && " + shadow_clamp_command(epoch), what="clean-up")
     uid, gid = _run_ids(container, spec["run"]["user"])
@@ -330,6 +332,10 @@ def _commit(client, container, spec, base_image, options, fp, where, report, res
                          result.get("node_version"))
     # A later cache hit reports the same role resolution as this build.
     conf["Labels"][ROLES_LABEL] = json.dumps(portable_roles(report, spec["app_dir"]), sort_keys=True)
+    if runtime_only:
+        # Tested, then replaced by its runtime (made reproducible on its own): this image is never published.
+        container.commit(repository=where[0], tag=where[1], conf=conf)
+        return conf, epoch
     committed = container.commit(conf=conf)
     _say(progress, "%s: making the image reproducible (times clamped to %s)" % (spec["name"], rfc3339(epoch)))
     make_reproducible(client, committed, "%s:%s" % where, epoch,

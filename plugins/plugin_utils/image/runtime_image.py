@@ -100,8 +100,11 @@ def _collect(client, container, spec, job, ref):
     run_in(container, "mkdir -p %s" % WORK, what="creating %s" % WORK)
     container.put_archive("/", files_tar([(WORK + "/closure.py", script, 0o644), (WORK + "/settings.json", settings,
                                                                                   0o600)]))
-    pruned = run_in(container, PRUNE, workdir=spec["source"]["dest"], env={"npm_config_cache": WORK + "/npm-cache"},
-                    what="removing the app's development dependencies (npm prune --production)")
+    # Offline (the container has no network): nothing to ask the registry.
+    pruned = run_in(container, PRUNE, workdir=spec["source"]["dest"], env=dict(
+        npm_config_cache=WORK + "/npm-cache", npm_config_audit="false", npm_config_fund="false",
+        npm_config_update_notifier="false", npm_config_offline="true"),
+        what="removing the app's development dependencies (npm prune --production)")
     out = run_in(container, "python3 %s/closure.py %s/settings.json" % (WORK, WORK), what="collecting the runtime")
     summary = dict(json.loads(out.splitlines()[-1]), pruned=pruned.endswith("qi-pruned"))
     with tempfile.TemporaryDirectory(prefix="qi-runtime-") as tmp:
