@@ -1,7 +1,9 @@
 """Shared helpers for the benchmarks: paths, environment, timing, a table printer."""
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -11,6 +13,9 @@ KUBECONFIG = os.path.join(STATE, "cluster", "etc", "admin.kubeconfig")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 ENV = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), QI_STATE_DIR=STATE,
            PATH=VENV_BIN + ":" + os.environ["PATH"], ANSIBLE_NOCOLOR="1")
+
+# A benchmark stopped with SIGTERM still runs its clean-up (`finally`): its registry and namespaces go with it.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def run(cmd, **kw):

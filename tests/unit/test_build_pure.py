@@ -45,6 +45,7 @@ def test_build_inventory_maps_every_host_pattern_to_the_container():
     inv = _inventory(spec, "qi-build-x", {"qi_container": True})
     host = inv["all"]["hosts"]["localhost"]
     assert host["ansible_connection"] == "community.docker.docker" and host["ansible_host"] == "qi-build-x"
+    assert host["ansible_pipelining"] is True
     assert sorted(inv["all"]["children"]) == ["prod", "webservers"]
     assert inv["all"]["vars"] == {"qi_container": True}
 
