@@ -21,6 +21,8 @@ _NOT_SERVED = (
     re.compile(r"Couldn't find any versions for \"([^\"]+)\" that matches \"([^\"]+)\""),
     re.compile(r"https?://[^/\s]+/((?:@[^/\s]+/)?[^/\s]+)/-/\S+?-(\d[\w.+-]*?)\.tgz: Request failed \"404"),
 )
+# A JavaScript stack frame ("    at f (file:1:2)"): noise under the message it belongs to.
+_STACK_FRAME = re.compile(r"\s+at \S")
 _GIT_DEP = re.compile(r"(?:git|ls-remote)[^\n]*?((?:git\+)?(?:ssh|https?|git)://[^\s\"']+?\.git(?=[\s\"'/#:]|$)|github:[\w./-]+)")
 
 
@@ -82,7 +84,7 @@ def _not_served(text):
     found = []
     for pattern in _NOT_SERVED:
         for m in pattern.finditer(text):
-            name = "@".join(g for g in m.groups())
+            name = "@".join(m.groups())
             if name not in found:
                 found.append(name)
     return found
@@ -92,5 +94,5 @@ def output_tail(out, most=20):
     """The last lines of a command's output that say something: no JavaScript stack frames, no Node.js
     deprecation notices."""
     said = [l for l in out.strip().splitlines()
-            if not re.match(r"\s+at \S", l) and "DeprecationWarning" not in l and "--trace-deprecation" not in l]
+            if not _STACK_FRAME.match(l) and "DeprecationWarning" not in l and "--trace-deprecation" not in l]
     return "\n".join(said[-most:])
