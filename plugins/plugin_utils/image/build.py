@@ -42,11 +42,13 @@ RUNTIME_SUFFIX = "-runtime"
 SUDOERS = "/etc/sudoers.d/qi-build"
 BUILD_START = "/tmp/.qi-build-start"
 # What a build leaves that no image needs, and what differs on every build (temporary files under names with
-# process IDs, ldconfig's cache of inode numbers): the same inputs must give the same files.
+# process IDs, ldconfig's cache of inode numbers): the same inputs must give the same files. The emptied apt lists
+# are dated at the epoch, as in the base image, so an image built on this one updates them first.
 CLEANUP = ("rm -rf /root/.ansible /var/lib/apt/lists/* /var/cache/apt/*.bin "
            "/var/cache/apt/archives/*.deb /var/cache/dnf /var/cache/yum /var/log/apt/* "
            "/var/log/dpkg.log /root/.npm /root/.cache /root/.config/yarn /var/cache/ldconfig/aux-cache %s %s %s && "
-           "find /tmp /var/tmp -mindepth 1 -maxdepth 1 -newer %s -exec rm -rf {} + && rm -f %s"
+           "find /tmp /var/tmp -mindepth 1 -maxdepth 1 -newer %s -exec rm -rf {} + && rm -f %s && "
+           "if [ -d /var/lib/apt/lists ]; then touch -d @0 /var/lib/apt/lists; fi"
            % (SUDOERS, NPMRC, CA_FILE, BUILD_START, BUILD_START))
 HOST_LOCAL_VARS = ("nodejs_app_controller_python",)
 SETUP_ENV = {"npm_config_cache": "/tmp/qi-npm-cache", "YARN_CACHE_FOLDER": "/tmp/qi-yarn-cache"}

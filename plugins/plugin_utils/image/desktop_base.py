@@ -11,10 +11,11 @@ from .docker_client import docker_errors, remove_quietly
 from ...module_utils.errors import QiError
 
 PACKAGES = "xvfb x11-xserver-utils xauth chromium chromium-driver fonts-liberation"
+# Empty apt lists dated at the epoch, as in the base image: else apt's cache_valid_time skips a build's first update.
 # Chromium cannot use its sandbox as a non-root container user; test runners look for chrome by these names.
 SCRIPT = (
     "set -e; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
-    "%s >/dev/null; rm -rf /var/lib/apt/lists/*; "
+    "%s >/dev/null; rm -rf /var/lib/apt/lists/*; touch -d @0 /var/lib/apt/lists; "
     "printf '#!/bin/sh\\nexec /usr/bin/chromium --no-sandbox --disable-dev-shm-usage \"$@\"\\n' "
     ">/usr/local/bin/google-chrome; chmod 755 /usr/local/bin/google-chrome; "
     "for n in chrome chromium-browser google-chrome-stable; do ln -sf google-chrome /usr/local/bin/$n; done; "
