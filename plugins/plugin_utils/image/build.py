@@ -26,7 +26,7 @@ from .build_inputs import base_identity, build_fingerprint, role_dirs
 from .config import FINGERPRINT_LABEL, commit_config
 from .container import files_tar, quote, run_in, source_tar
 from .desktop_base import desktop_base
-from .docker_client import docker_client, docker_errors, remove_image_quietly, remove_quietly
+from .docker_client import docker_client, docker_errors, remove_image_quietly, remove_quietly, wait_for_removals
 from .legacy_staging import stage
 from .npm_settings import CA_FILE, NPMRC, environment, host_settings, npmrc_text
 from .playbook_run import run_playbook, write_generated_playbook
@@ -119,8 +119,15 @@ def _cached_tests(spec):
 
 
 def build_image(options, spec, check_mode=False, client=None, progress=None):
-    """Build (or reuse), test and push the image of spec as options say; return the module result dict."""
-    client = client or docker_client(options.docker_host)
+    """Build (or reuse), test and push the image of spec as options say; return the module result dict. Its
+    throwaway containers and images are gone when it returns, whatever happened."""
+    try:
+        return _build_image(options, spec, check_mode, client or docker_client(options.docker_host), progress)
+    finally:
+        wait_for_removals()
+
+
+def _build_image(options, spec, check_mode, client, progress):
     messages = []
     base_image = _base_image(client, options, spec, check_mode, progress or messages.append)
     phases = options.phases or spec["build"]["phases"]

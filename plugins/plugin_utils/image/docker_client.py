@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import threading
 import traceback
 
 from ...module_utils.errors import QiError
@@ -41,19 +42,48 @@ def docker_errors():
     return (docker.errors.DockerException,) if HAS_DOCKER else ()
 
 
-def remove_quietly(container):
-    """Remove a throwaway container whatever state it is in; used in finally blocks, so it never raises."""
-    if container is None:
-        return
+# Removals under way: a container with a provisioned layer takes a second or two to remove, which the build's next
+# step need not wait for. wait_for_removals() ends every build, so nothing is left behind when it returns.
+_PENDING = []
+
+
+def _later(target, *args):
+    thread = threading.Thread(target=target, args=args, name="qi-remove")
+    thread.start()
+    _PENDING.append(thread)
+
+
+def _remove_container(container):
     try:
         container.remove(force=True)
     except docker_errors():
         pass
 
 
-def remove_image_quietly(client, ref):
-    """Remove an image (or one of its tags) if it is there; for clean-up paths, so it never raises."""
+def _remove_image(client, ref, after):
+    # A container of this image may still be being removed: the image goes once it has.
+    for thread in after:
+        thread.join()
     try:
         client.images.remove(ref, force=True)
     except docker_errors():
         pass
+
+
+def remove_quietly(container):
+    """Remove a throwaway container whatever state it is in, in the background; used in finally blocks, so it
+    never raises."""
+    if container is not None:
+        _later(_remove_container, container)
+
+
+def remove_image_quietly(client, ref):
+    """Remove an image (or one of its tags) if it is there, in the background, after the containers being removed;
+    for clean-up paths, so it never raises."""
+    _later(_remove_image, client, ref, list(_PENDING))
+
+
+def wait_for_removals():
+    """Wait for every removal started so far."""
+    while _PENDING:
+        _PENDING.pop(0).join()
